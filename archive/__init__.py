@@ -1,0 +1,1 @@
+"""The SQLite archive: schema (migrations), writes, the CLI and the Datasette plugin."""

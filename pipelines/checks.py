@@ -1,0 +1,49 @@
+"""The arithmetic identities of report-schema.md, each tested cell by cell.
+
+A failed identity is data: ``{"rule", "subject", "ok", "expected", "actual"}``.
+An identity is tested only when every cell it needs is present.
+"""
+from .tables import REQUEST_COLUMNS, REQUEST_ROWS, REVIEW_ROWS
+
+APPLICANT_COLUMNS = REQUEST_COLUMNS[:6]
+OUTCOME_ROWS = [k for k, _ in REQUEST_ROWS[2:-2]]  # granted … other_other
+
+
+def _close(a, b):
+    return abs(a - b) < 1e-6
+
+
+def run_checks(cells):
+    got = {(c["table"], c["row"], c["column"]): c["value"] for c in cells}
+    out = []
+
+    def check(rule, subject, expected_parts, actual):
+        if actual is None or any(p is None for p in expected_parts) or not expected_parts:
+            return
+        expected = sum(expected_parts)
+        out.append({"rule": rule, "subject": subject, "ok": _close(expected, actual), "expected": expected, "actual": actual})
+
+    req = lambda row, col: got.get(("requests", row, col))  # noqa: E731
+    columns = [c for c in REQUEST_COLUMNS + ["org_subtotal"] if any(k[0] == "requests" and k[2] == c for k in got)]
+    rows = [r for r, _ in REQUEST_ROWS if any(k[0] == "requests" and k[1] == r for k in got)]
+    for col in columns:
+        # new_received + carried_over = total_processed + carried_forward
+        left = [req("new_received", col), req("carried_over", col)]
+        right_known = [req("total_processed", col), req("carried_forward", col)]
+        if None not in left and None not in right_known:
+            out.append({"rule": "requests.balance", "subject": col, "ok": _close(sum(left), sum(right_known)),
+                        "expected": sum(left), "actual": sum(right_known)})
+    for row in rows:
+        check("requests.row_total", row, [req(row, c) for c in APPLICANT_COLUMNS], req(row, "total"))
+    outcome_rows = [r for r in OUTCOME_ROWS if r in rows]
+    # the 2019 single （六） row and the 2021 three rows are alternatives, never both
+    if "other" in outcome_rows:
+        outcome_rows = [r for r in outcome_rows if r not in ("other_no_correction", "other_no_fee", "other_other")]
+    for col in columns:
+        parts = [req(r, col) for r in outcome_rows]
+        if outcome_rows and all(p is not None for p in parts):
+            check("requests.outcome_total", col, parts, req("total_processed", col))
+    for row in REVIEW_ROWS:
+        rv = lambda c: got.get(("review_litigation", row, c))  # noqa: E731
+        check("review_litigation.total", row, [rv("upheld"), rv("corrected"), rv("other"), rv("pending")], rv("total"))
+    return out

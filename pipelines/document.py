@@ -1,0 +1,320 @@
+"""A captured file as the parser sees it: lines of text and rows of table cells.
+
+``load_document(body, content_type=None, url=None)`` reads HTML, plain text and
+Markdown, and PDF (pdfplumber for ruled tables, pypdfium2 for the text), and
+returns a :class:`Document`.  Table rows keep every cell, blank ones included,
+so positions survive; running text becomes one-cell rows.
+"""
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from .dates import parse_date
+
+BLOCK_TAGS = {
+    "p", "div", "br", "tr", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "table",
+    "section", "article", "header", "footer", "blockquote", "dd", "dt", "dl", "center",
+    "ucaptitle", "ucapcontent", "pre", "hr", "form",
+}
+SKIP_TAGS = {"script", "style", "noscript", "head", "title", "select", "option", "textarea", "iframe"}
+# Where government CMSs put the article body, most specific first
+BODY_SELECTORS = (
+    "//ucapcontent", "//*[contains(@class,'TRS_Editor')]", "//*[contains(@class,'trs_editor_view')]",
+    "//*[contains(@class,'Custom_UnionStyle')]", "//*[@id='zoom']", "//*[@id='zoomcon']",
+    "//*[@id='ivs_content']", "//*[@id='webeditorview']", "//*[contains(@class,'xxgk_content')]",
+    "//*[contains(@class,'zw-content')]", "//*[contains(@class,'article-content')]",
+)
+CATALOG_LABELS = (
+    "索引号", "分类", "组配分类", "主题分类", "信息分类", "发布机构", "发文机关", "发文日期", "公开日期",
+    "成文日期", "生成日期", "发布日期", "文号", "发布文号", "有效性", "时效", "关键词", "名称", "标题",
+    "信息名称", "信息来源", "主题词",
+)
+PAGE_NUMBER = re.compile(r"^\s*[-—–－]\s*\d{1,3}\s*[-—–－]\s*$|^\s*第\s*\d+\s*页(\s*[/，,]?\s*共\s*\d+\s*页)?\s*$")
+ATTACHMENT_EXT = re.compile(r"\.(pdf|docx?|wps|xlsx?|et|rtf|ofd|zip|rar)(?:$|[?#])", re.I)
+
+
+@dataclass
+class Row:
+    cells: list
+    grid: bool = False  # True for a table row (cells are positions); False for a line of text
+    prose: bool = False  # a line known to lie outside any table (PDF text beside ruled tables)
+
+    @property
+    def text(self):
+        return " ".join(c for c in self.cells if c) if self.grid else self.cells[0]
+    # In a grid, "" is a blank cell and None the placeholder of a merged cell (PDF)
+
+
+@dataclass
+class Document:
+    kind: str  # html, text, pdf, image, unknown
+    rows: list = field(default_factory=list)
+    title: str = None  # as the page's own title element gives it (original script)
+    meta: dict = field(default_factory=dict)  # <meta name=…> or PDF info
+    catalog: dict = field(default_factory=dict)  # 信息公开目录 fields (索引号, 发布机构, …)
+    links: list = field(default_factory=list)  # (href, text) of attachment links
+    warnings: list = field(default_factory=list)
+
+    @property
+    def text(self):
+        return "\n".join(r.text for r in self.rows)
+
+
+def clean(text):
+    """NFKC (full-width digits and punctuation to half-width), nbsp to space, runs of spaces folded."""
+    text = unicodedata.normalize("NFKC", text or "")
+    return re.sub(r"[ \t\u3000\xa0\u200b\ufeff]+", " ", text).strip()
+
+
+def sniff_kind(body, content_type=None, url=None):
+    ct = (content_type or "").lower()
+    head = body[:1024].lstrip()
+    if head.startswith(b"%PDF") or "pdf" in ct:
+        return "pdf"
+    if head[:4] == b"PK\x03\x04":
+        return "docx" if (url or "").lower().endswith(".docx") or "word" in ct else "xlsx" if "sheet" in ct or (url or "").lower().endswith(".xlsx") else "zip"
+    if head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return "doc"
+    if head[:3] == b"\xff\xd8\xff" or head[:8] == b"\x89PNG\r\n\x1a\n" or ct.startswith("image/"):
+        return "image"
+    if "html" in ct or re.match(rb"(?is)\s*(<!doctype html|<html|<head|<meta|<!--|<div|<table|<body)", head):
+        return "html"
+    return "text"
+
+
+def decode(body, content_type=None):
+    """Bytes to str: a charset from the header or a <meta>, else UTF-8, else GB18030."""
+    m = re.search(r"charset=([\w-]+)", content_type or "", re.I) or re.search(
+        rb"<meta[^>]+charset=[\"']?([\w-]+)", body[:4096], re.I)
+    candidates = []
+    if m:
+        enc = m.group(1)
+        candidates.append(enc.decode() if isinstance(enc, bytes) else enc)
+    candidates += ["utf-8", "gb18030"]
+    for enc in candidates:
+        enc = {"gb2312": "gb18030", "gbk": "gb18030", "iso-8859-1": "utf-8"}.get(enc.lower(), enc)
+        try:
+            return body.decode(enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return body.decode("utf-8", errors="replace")
+
+
+def load_document(body, content_type=None, url=None):
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    kind = sniff_kind(body, content_type, url)
+    if kind == "html":
+        return html_document(decode(body, content_type), url)
+    if kind == "text":
+        return text_document(decode(body, content_type))
+    if kind == "pdf":
+        return pdf_document(body)
+    return Document(kind=kind, warnings=[f"no text extractor for {kind} files yet"])
+
+
+# ---- text and Markdown -------------------------------------------------------------
+
+_PIPE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
+
+
+def text_rows(lines):
+    rows = []
+    for raw in lines:
+        line = clean(raw)
+        if not line or PAGE_NUMBER.match(line) or _PIPE_SEPARATOR.match(line):
+            continue
+        if line.startswith("|") and line.count("|") >= 2:
+            cells = [clean(c) for c in line.strip("|").split("|")]
+            rows.append(Row(cells, grid=True))
+            continue
+        line = re.sub(r"^#{1,6}\s*", "", line)  # Markdown heading marks
+        line = re.sub(r"^\*\*(.*)\*\*$", r"\1", line)
+        if line:
+            rows.append(Row([line]))
+    return rows
+
+
+def text_document(text):
+    return Document(kind="text", rows=text_rows(text.splitlines()))
+
+
+# ---- HTML ---------------------------------------------------------------------------
+
+
+def html_document(html, url=None):
+    import lxml.html
+
+    try:
+        tree = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return Document(kind="html", warnings=["the HTML could not be read"])
+    meta = {}
+    for m in tree.iter("meta"):
+        name = m.get("name") or m.get("property") or m.get("http-equiv")
+        if name and m.get("content") is not None and name not in meta:
+            meta[name] = clean(m.get("content"))
+    title_el = tree.find(".//title")
+    ucap = tree.xpath("//ucaptitle")
+    title = clean(ucap[0].text_content()) if ucap else (clean(title_el.text_content()) if title_el is not None else None)
+    catalog = catalog_fields(tree)
+    body = None
+    for xp in BODY_SELECTORS:
+        found = tree.xpath(xp)
+        if found:
+            body = max(found, key=lambda e: len(e.text_content()))
+            if len(clean(body.text_content())) > 40:
+                break
+            body = None
+    if body is None:
+        body = tree.find(".//body") if tree.find(".//body") is not None else tree
+    rows = []
+    walker = _HtmlWalker(rows)
+    walker.walk(body)
+    walker.flush()
+    links = []
+    for a in tree.iter("a"):
+        href = a.get("href") or ""
+        if ATTACHMENT_EXT.search(href) or "download" in href.lower():
+            links.append((href, clean(a.text_content())))
+    return Document(kind="html", rows=rows, title=title, meta=meta, catalog=catalog, links=links)
+
+
+def catalog_fields(tree):
+    """The 信息公开目录 table above the body: 索引号, 发布机构, 发文日期… (label → value)."""
+    out = {}
+    for cell in tree.xpath("//td|//th|//li|//span|//div[not(*)]|//p[not(*)]"):
+        text = clean(cell.text_content())
+        if not text or len(text) > 60:
+            continue
+        label = re.sub(r"\s", "", text).rstrip(":：")
+        if label in CATALOG_LABELS and label not in out:
+            sib = cell.getnext()
+            value = clean(sib.text_content()) if sib is not None else ""
+            if value and value.rstrip(":：") not in CATALOG_LABELS:
+                out[label] = value
+            continue
+        m = re.match(r"^(%s)\s*[:：]\s*(.+)$" % "|".join(CATALOG_LABELS), text)
+        if m and m.group(1) not in out:
+            out[m.group(1)] = m.group(2).strip()
+    return out
+
+
+class _HtmlWalker:
+    """Turns an element tree into rows: text lines, and table rows for innermost tables."""
+
+    def __init__(self, rows):
+        self.rows = rows
+        self.buf = []
+
+    def flush(self):
+        text = clean("".join(self.buf))
+        self.buf = []
+        for line in text.splitlines() or ([text] if text else []):
+            line = clean(line)
+            if line and not PAGE_NUMBER.match(line):
+                self.rows.append(Row([line]))
+
+    def walk(self, el):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        tag = tag.lower()
+        if tag in SKIP_TAGS:
+            self.buf.append(el.tail or "")
+            return
+        if tag == "table" and not el.xpath(".//table"):
+            self.flush()
+            self.table(el)
+            self.buf.append(el.tail or "")
+            return
+        block = tag in BLOCK_TAGS or tag in ("td", "th")
+        if block:
+            self.flush()
+        if tag == "br":
+            self.buf.append("\n")
+        if el.text and tag not in ("br",):
+            self.buf.append(el.text)
+        for child in el:
+            self.walk(child)
+        if block:
+            self.flush()
+        if el.tail:
+            self.buf.append(el.tail)
+
+    def table(self, table):
+        for tr in table.iter("tr"):
+            cells = [clean(td.text_content()) for td in tr if isinstance(td.tag, str) and td.tag.lower() in ("td", "th")]
+            if any(cells):
+                self.rows.append(Row(cells, grid=True))
+
+
+# ---- PDF ----------------------------------------------------------------------------
+
+_TABLE_HINT = re.compile(r"第二十条|申请人情况|本年新收|行政复议|结果维持|办理结果|结转|附表|统计")
+
+
+def pdf_document(body):
+    """Text from pypdfium2 (fast); ruled tables from pdfplumber, only on pages whose text shows a table."""
+    import pdfplumber
+    import pypdfium2
+
+    rows, warnings, meta = [], [], {}
+    pdf = pypdfium2.PdfDocument(body)
+    try:
+        meta = {k: v for k, v in (pdf.get_metadata_dict() or {}).items() if v}
+        page_texts = []
+        for page in pdf:
+            tp = page.get_textpage()
+            page_texts.append(tp.get_text_range())
+            tp.close()
+            page.close()
+    finally:
+        pdf.close()
+    if not any(t.strip() for t in page_texts):
+        return Document(kind="image", meta=meta, warnings=["the PDF has no text layer (scanned images): needs OCR"])
+    with pdfplumber.open(io.BytesIO(body)) as plumber:
+        for i, text in enumerate(page_texts):
+            tables = []
+            if _TABLE_HINT.search(text) and re.search(r"\d", text):
+                page = plumber.pages[i]
+                found = page.find_tables()
+                tables = [(t.bbox, t.extract()) for t in found]
+                if tables:
+                    rows.extend(_pdf_page_rows(page, tables))
+                    page.close()
+                    continue
+                page.close()
+            rows.extend(text_rows(text.splitlines()))
+    return Document(kind="pdf", rows=rows, meta=meta, warnings=warnings)
+
+
+def _pdf_page_rows(page, tables):
+    """Text outside the tables as lines, and the tables' rows, in reading order."""
+    out = []
+    tops = sorted(tables, key=lambda t: t[0][1])
+    words = page.extract_words(keep_blank_chars=True, use_text_flow=True)
+
+    def outside(w):
+        x, y = (w["x0"] + w["x1"]) / 2, (w["top"] + w["bottom"]) / 2
+        return not any(b[0] <= x <= b[2] and b[1] <= y <= b[3] for b, _ in tables)
+
+    lines = {}
+    for w in words:
+        if outside(w):
+            lines.setdefault(round(w["top"] / 3), []).append(w)
+    text_lines = [(min(x["top"] for x in ws), "".join(x["text"] for x in sorted(ws, key=lambda x: x["x0"]))) for ws in lines.values()]
+    items = [(top, "line", text) for top, text in text_lines] + [(b[1], "table", grid) for b, grid in tops]
+    for _, what, content in sorted(items, key=lambda x: x[0]):
+        if what == "line":
+            for row in text_rows([content]):
+                row.prose = True
+                out.append(row)
+        else:
+            grid = [[clean(c) if c is not None else None for c in r] for r in content]
+            framed_text = all(sum(1 for c in r if c) <= 1 for r in grid)  # prose in a box, not a table
+            for cells in grid:
+                if framed_text or sum(1 for c in cells if c) <= 1:
+                    out.extend(text_rows([c for c in cells if c]))
+                elif any(cells):
+                    out.append(Row(cells, grid=True))
+    return out

@@ -1,0 +1,128 @@
+"""Publication metadata: title, report year, agency, source, published_at (with where it came from)."""
+import re
+
+from .dates import find_dates, labelled_page_date, parse_date, url_date
+from .script import to_simplified
+
+TITLE_RE = re.compile(r"(政府信息公开|政务公开|信息公开)(工作)?(年度报告|年报)|年度报告")
+_YEAR_IN_TITLE = re.compile(r"((?:19|20)\d\d)\s*年(?:度)?")
+_CN_YEAR_IN_TITLE = re.compile(r"([〇零○一二三四五六七八九]{4})\s*年")
+_STAT_PERIOD = re.compile(r"统计(?:期限|周期|时限|区间)[^。]{0,12}?((?:19|20)\d\d)\s*年\s*1\s*月\s*1\s*日")
+_SOURCE = re.compile(r"(?:信息来源|来源|发布机构|發布機構|信息來源|來源)\s*[:：]\s*([^\s:：|]{2,30}?)(?=\s|$|发布|發布|时间|時間|浏览|字号|【|\||作者|点击)")
+
+
+def find_title(doc):
+    """The report title in its original script (spaces inside removed)."""
+    candidates = []
+    for key in ("ArticleTitle", "articletitle", "title", "Title"):
+        if doc.meta.get(key):
+            candidates.append(doc.meta[key])
+    if doc.catalog.get("名称") or doc.catalog.get("标题"):
+        candidates.append(doc.catalog.get("名称") or doc.catalog.get("标题"))
+    if doc.title:
+        candidates.append(re.split(r"[_|–—-]{1,2}(?=[^_|]*(?:政府|网|局|委|办|厅)[^_|]*$)", doc.title)[0])
+    # the first lines of the body: a title may wrap over two or three lines
+    lines = [re.sub(r"\s+", "", r.text) for r in doc.rows[:15]]
+    for j, line in enumerate(lines):
+        if not re.search(r"(报告|報告|年报|年報)$", line) or not TITLE_RE.search(to_simplified("".join(lines[max(0, j - 2): j + 1]))):
+            continue
+        i = j
+        while i > 0 and j - i < 2 and not agency_from_title(lines[i] if i == j else "".join(lines[i: j + 1])):
+            i -= 1
+        joined = "".join(lines[i: j + 1])
+        if len(joined) <= 80 and TITLE_RE.search(to_simplified(joined)):
+            candidates.append(joined)
+            break
+    with_agency = [c for c in candidates if agency_from_title(c)]
+    for c in with_agency + candidates:
+        s = re.sub(r"\s+", "", c)
+        if TITLE_RE.search(to_simplified(s)):
+            return s
+    return re.sub(r"\s+", "", candidates[0]) if candidates else None
+
+
+def report_year(title, text, published_at):
+    """(year, warning or None): from the title, the statistics period, else publication year − 1."""
+    t = to_simplified(title or "")
+    m = _YEAR_IN_TITLE.search(t)
+    if m:
+        return int(m.group(1)), None
+    m = _CN_YEAR_IN_TITLE.search(t)
+    if m:
+        from .dates import _cn_year
+        return _cn_year(m.group(1)), None
+    m = _STAT_PERIOD.search(re.sub(r"\s+", "", text or "")[:5000])
+    if m:
+        return int(m.group(1)), None
+    if published_at:
+        return int(published_at[:4]) - 1, "report_year guessed as the publication year minus one"
+    return None, "no report year found"
+
+
+def agency_from_title(title):
+    """``怀化市财政局2020年政府信息公开工作年度报告`` → ``怀化市财政局``."""
+    t = to_simplified(re.sub(r"\s+", "", title or ""))
+    t = re.sub(r"（[^）]*版）|\([^)]*版\)", "", t)
+    t = re.sub(r"^关于", "", t)
+    t = re.sub(r"(?:19|20)\d\d年度?|[〇零○一二三四五六七八九]{4}年度?", "", t)
+    m = re.match(r"^(.*?)(?:本机关|本单位)?(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度报告|年报)", t)
+    name = (m.group(1) if m else "").strip("的 ")
+    return name or None
+
+
+def find_source(doc, text):
+    for key in ("ContentSource", "contentsource", "source"):
+        if doc.meta.get(key):
+            return doc.meta[key]
+    if doc.catalog.get("发布机构"):
+        return doc.catalog["发布机构"]
+    if doc.catalog.get("信息来源"):
+        return doc.catalog["信息来源"]
+    m = _SOURCE.search(text[:3000])
+    return m.group(1) if m else None
+
+
+def date_candidates(doc, text, url=None, list_date=None, last_modified=None):
+    """Every publication-date candidate found, most trusted first: [{"from", "value", "raw"}].
+
+    The order: PubDate meta tag, 信息公开目录 table, a 发布时间 line, the list page,
+    the URL, the date under the signature, a PDF's own creation date (labelled
+    ``meta``: the document's metadata, trusted least but for HTTP), Last-Modified.
+    """
+    found = []
+
+    def add(source, raw):
+        value = parse_date(raw) if raw else None
+        if value:
+            found.append({"from": source, "value": value, "raw": str(raw)})
+
+    for key in ("PubDate", "pubdate", "publishdate", "PublishDate", "firstpublishedtime"):
+        add("meta", doc.meta.get(key))
+    for key in ("发文日期", "公开日期", "发布日期", "成文日期", "生成日期"):
+        add("catalog", doc.catalog.get(key))
+    head = text[:3000]
+    page = labelled_page_date(head) or labelled_page_date(to_simplified(head))
+    if page:
+        found.append({"from": "page", "value": page, "raw": page})
+    add("list", list_date)
+    if url:
+        value = url_date(url)
+        if value:
+            found.append({"from": "url", "value": value, "raw": url})
+    tail = text[-600:]
+    dates = find_dates(tail)
+    if dates:
+        found.append({"from": "signature", "value": dates[-1][0], "raw": tail[dates[-1][1]:dates[-1][2]]})
+    for key in ("CreationDate", "ModDate"):  # PDF document information
+        value = parse_date(doc.meta.get(key)) if doc.kind == "pdf" and doc.meta.get(key) else None
+        if value:
+            found.append({"from": "meta", "value": value, "raw": doc.meta[key]})
+    add("http", last_modified)
+    return found
+
+
+def choose_date(candidates):
+    """The first candidate: ``date_candidates`` lists them most trusted first."""
+    if not candidates:
+        return None, None
+    return candidates[0]["value"], candidates[0]["from"]

@@ -1,0 +1,45 @@
+"""Table cells to numbers: full-width digits, separators, units, money in 万元."""
+import re
+import unicodedata
+
+BLANK_MARKS = {"", "-", "—", "——", "–", "－", "―", "/", "／", "\\", "无", "無", "空", "—-", "--", "---", "*", "×"}
+MONEY_FACTORS = {"亿元": 10000, "亿": 10000, "億元": 10000, "万元": 1, "萬元": 1, "千元": 0.1, "元": 0.0001}
+COUNT_UNITS = ("件次", "人次", "件", "条", "條", "个", "個", "项", "項", "次", "份", "宗", "起", "人", "家", "篇", "期")
+_NUMBER = re.compile(
+    r"^(?P<sign>[+\-±])?(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>亿元|億元|万元|萬元|千元|元|亿|%s)?"
+    r"\s*(?P<note>[(（\[【].*[)）\]】])?$" % "|".join(COUNT_UNITS)
+)
+
+
+def normalise(raw):
+    text = unicodedata.normalize("NFKC", raw or "")
+    text = re.sub(r"\s+", "", text)
+    text = re.sub(r"(?<=\d)[,，](?=\d{3}(?!\d))", "", text)  # thousands separators
+    return text
+
+
+def is_blank(raw):
+    return normalise(raw) in BLANK_MARKS
+
+
+def parse_number(raw):
+    """``(value, unit, note)`` for a cell that holds a number, else None.
+
+    ``5.19亿元`` → (51900, '万元', None); ``22（其中修订16件）`` → (22, None, '（其中修订16件）');
+    ``+4`` → (4, None, None); ``-8`` → (-8, None, None).
+    """
+    text = normalise(raw)
+    m = _NUMBER.match(text)
+    if not m:
+        return None
+    num = m.group("num")
+    value = float(num) if "." in num else int(num)
+    if m.group("sign") == "-":
+        value = -value
+    unit = m.group("unit")
+    if unit in MONEY_FACTORS:
+        value = round(value * MONEY_FACTORS[unit], 6)
+        if float(value).is_integer():
+            value = int(value)
+        unit = "万元"
+    return value, unit, m.group("note")

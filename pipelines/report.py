@@ -1,0 +1,101 @@
+"""A captured document to the parsed-report JSON of report-schema.md."""
+import re
+
+from .document import load_document
+from .metadata import agency_from_title, choose_date, date_candidates, find_source, find_title, report_year
+from .checks import run_checks
+from .script import detect_script, to_simplified
+from .tables import read_tables
+
+SCHEMA_FIELDS = ("title", "title_original", "report_year", "agency", "published_at", "published_from", "source",
+                 "script", "format_version", "sections", "cells", "checks", "warnings")
+
+_HEADING = re.compile(r"^([一二三四五六七八九十]{1,3})\s*[、.．]\s*(.{2,40})$")
+_NUMERALS = "一二三四五六七八九十"
+# row labels of the statistics tables that look like section headings
+_NOT_A_HEADING = re.compile(r"本年新收|上年结转|本年度办理结果|结转下年度|办理结果$|^.{0,3}$")
+
+
+def parse_document(doc, url=None, list_date=None, last_modified=None, list_title=None):
+    """The parsed report (a dict in the schema's keys) for a loaded :class:`Document`."""
+    warnings = list(doc.warnings)
+    text = doc.text
+    simplified = to_simplified(text)
+    title_original = find_title(doc) or list_title
+    title = to_simplified(title_original)
+    candidates = date_candidates(doc, text, url=url, list_date=list_date, last_modified=last_modified)
+    published_at, published_from = choose_date(candidates)
+    year, warn = report_year(title, simplified, published_at)
+    if warn:
+        warnings.append(warn)
+    agency = agency_from_title(title)
+    if not agency:
+        warnings.append("agency not found in the title")
+    source = find_source(doc, text)
+    tables = read_tables(doc.rows)
+    warnings += tables.warnings
+    sections = split_sections(doc.rows)
+    fmt = format_version(tables, year, sections, doc)
+    if fmt == "pre2019" and not tables.cells:
+        pass
+    return {
+        "title": title,
+        "title_original": title_original,
+        "report_year": year,
+        "agency": agency,
+        "published_at": published_at,
+        "published_from": published_from,
+        "published_candidates": candidates,
+        "source": to_simplified(source),
+        "script": detect_script(text) or detect_script(title_original or ""),
+        "format_version": fmt,
+        "sections": sections,
+        "cells": tables.cells,
+        "checks": run_checks(tables.cells),
+        "warnings": warnings,
+        "kind": doc.kind,
+        "text_original": text,
+        "text": simplified,
+    }
+
+
+def parse_bytes(body, content_type=None, url=None, **kw):
+    return parse_document(load_document(body, content_type=content_type, url=url), url=url, **kw)
+
+
+def format_version(tables, year, sections, doc):
+    """Decided by the tables' shapes; the year is only a hint."""
+    if "2021" in tables.shapes and "2019" in tables.shapes:
+        # the 第二十条 headers are the surer sign; the （六） rows vary in the wild
+        active_2021 = any(c["table"] == "active" and c["column"] in ("repealed", "valid") or
+                          (c["row"] == "fees" and c["column"] == "amount") for c in tables.cells)
+        return "2021" if active_2021 else "2019"
+    if tables.shapes:
+        return next(iter(tables.shapes))
+    if year is None:
+        return "unknown"
+    if year <= 2018:
+        return "pre2019"
+    return "2021" if year >= 2021 else "2019"
+
+
+def split_sections(rows):
+    """The numbered top-level sections (一、二、…) in order, with their simplified text."""
+    sections, current, expected = [], None, 1
+    for row in rows:
+        line = row.text if not row.grid else (row.text if sum(1 for c in row.cells if c) == 1 else None)
+        if line is None:
+            if current is not None:
+                current["lines"].append(row.text)
+            continue
+        s = to_simplified(re.sub(r"\s+", "", line))
+        m = _HEADING.match(s)
+        if m and _NUMERALS.index(m.group(1)[-1]) + 1 == expected and len(m.group(1)) == 1 \
+                and not _NOT_A_HEADING.search(m.group(2)) and not re.search(r"[，。；]", m.group(2)[:-1]):
+            current = {"number": expected, "heading": m.group(2).rstrip("。"), "lines": []}
+            sections.append(current)
+            expected += 1
+        elif current is not None:
+            current["lines"].append(line)
+    return [{"number": s["number"], "heading": s["heading"], "text": to_simplified("\n".join(s["lines"]))}
+            for s in sections]

@@ -1,0 +1,70 @@
+"""Chinese script: detect simplified / traditional / mixed, convert to simplified.
+
+The OpenCC converters are built once, at import. ``t2s`` is character- and
+phrase-based, so the artefacts of naive character-by-character converters
+(全麵, 製度, 聯係, 隻計) come back right (全面, 制度, 联系, 只计).
+"""
+import re
+
+import opencc
+
+_T2S = opencc.OpenCC("t2s")
+_S2T = opencc.OpenCC("s2t")
+
+T2S_CONFIG = "opencc t2s"
+SIMPLIFIED, TRADITIONAL, MIXED = "simplified", "traditional", "mixed"
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def to_simplified(text):
+    """The text in simplified script (OpenCC t2s); None stays None."""
+    if not text:
+        return text
+    return _T2S.convert(text)
+
+
+def to_traditional(text):
+    if not text:
+        return text
+    return _S2T.convert(text)
+
+
+def _changed(a, b):
+    return sum(1 for x, y in zip(a, b) if x != y and _CJK.match(x))
+
+
+def script_shares(text):
+    """(share of CJK chars that t2s changes, share that s2t changes).
+
+    A traditional text has many characters t2s rewrites and few s2t rewrites;
+    a simplified text the reverse.  Lengths are preserved by both converters
+    for CJK text, so a position-wise comparison is exact.
+    """
+    cjk = len(_CJK.findall(text or ""))
+    if not cjk:
+        return 0.0, 0.0
+    t = _T2S.convert(text)
+    s = _S2T.convert(text)
+    return _changed(text, t) / cjk, _changed(text, s) / cjk
+
+
+def detect_script(text, threshold=0.02):
+    """``simplified``, ``traditional`` or ``mixed`` for a text (None when no CJK).
+
+    threshold: the share of CJK characters a converter must change before the
+    text counts as carrying that script.  Ordinary text in one script has the
+    other converter's share near 0; a share above threshold on both sides is
+    a mixed text.
+    """
+    trad, simp = script_shares(text)
+    if trad == 0 and simp == 0:
+        return SIMPLIFIED if _CJK.search(text or "") else None
+    if trad >= threshold and simp >= threshold:
+        return MIXED
+    if trad >= threshold:
+        return TRADITIONAL
+    if simp >= threshold:
+        return SIMPLIFIED
+    # few characters differ either way: decide by the larger share
+    return TRADITIONAL if trad > simp else SIMPLIFIED

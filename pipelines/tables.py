@@ -1,0 +1,368 @@
+"""The statistical tables: rows of cells to canonical (table, row, column) cells.
+
+The parser does not trust positions alone: it reads the rows as a stream of
+labels and values, groups each run of values with the label text before it,
+and names the row by the most specific row label found nearest the values.
+That one mechanism reads HTML grids (rowspans leave the label in one row
+only), one-cell-per-line page text, pipe tables, PDF tables split over pages
+and label-wrapped rows.  Blank cells in a grid keep their position.
+"""
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .numbers import is_blank, parse_number
+from .script import to_simplified
+
+REQUEST_COLUMNS = ["natural_person", "business", "research", "public_interest", "legal_services", "other_org", "total"]
+REVIEW_ROWS = ["review", "suit_direct", "suit_after_review"]
+REVIEW_COLUMNS = ["upheld", "corrected", "other", "pending", "total"]
+
+# (row key, pattern); order is the printed order
+REQUEST_ROWS = [
+    ("new_received", r"本年新收|新收.{0,6}申请"),
+    ("carried_over", r"上年结转|上年度结转"),
+    ("granted", r"予以公开"),
+    ("partial", r"部分公开"),
+    ("denied_state_secret", r"国家秘密"),
+    ("denied_prohibited", r"其他法律|禁止公开|行政法规禁"),
+    ("denied_security", r"三安全|一稳定|危及"),
+    ("denied_third_party", r"第三方"),
+    ("denied_internal", r"内部事务"),
+    ("denied_process", r"过程性"),
+    ("denied_enforcement", r"执法案卷"),
+    ("denied_query", r"查询事项"),
+    ("unable_not_held", r"不掌握"),
+    ("unable_needs_creation", r"另行制作|现成信息"),
+    ("unable_unclear", r"仍不明确|内容不明确"),
+    ("ignored_complaint", r"信访|举报投诉"),
+    ("ignored_repeat", r"重复申请"),
+    ("ignored_publication", r"出版物"),
+    ("ignored_mass", r"大量反复"),
+    ("ignored_confirm", r"重新出具|确认或"),
+    ("other", r"其他处理$"),
+    ("other_no_correction", r"不补正|逾期不补"),
+    ("other_no_fee", r"缴纳费用|收费通知"),
+    ("other_other", r"(?:^|[\d.、．])其他$"),
+    ("total_processed", r"总计$"),
+    ("carried_forward", r"结转下年|下年度继续"),
+]
+ACTIVE_ROWS = [
+    ("regulations", r"规章"),
+    ("normative_documents", r"规范性文件"),
+    ("licensing", r"行政许可"),
+    ("other_services", r"对外管理服务"),
+    ("punishment", r"行政处罚"),
+    ("coercion", r"行政强制"),
+    ("fees", r"事业性收费"),
+    ("procurement", r"集中采购|政府采购"),
+]
+# column headers of the 第二十条 sub-tables: (pattern, column key, format it belongs to)
+ACTIVE_HEADERS = [
+    (r"本年新制作", "made", "2019"), (r"本年新公开", "published", "2019"), (r"对外公开总数", "total_published", "2019"),
+    (r"本年制发", "made", "2021"), (r"本年废止", "repealed", "2021"), (r"现行有效", "valid", "2021"),
+    (r"上一年项目数", "previous_count", "2019"), (r"本年增", "change", "2019"),
+    (r"(?<!本年)处理决定数", "decisions", None), (r"本年处理决定数", "decisions", "2021"),
+    (r"收费金额", "amount", "2021"), (r"采购项目数", "items", "2019"), (r"采购总金额", "amount", "2019"),
+]
+REVIEW_ROW_PATTERNS = [("review", r"行政复议$"), ("suit_direct", r"直接起诉"), ("suit_after_review", r"复议后起诉")]
+
+# What starts each table's region, tested on each label as it comes; the match
+# nearest the end of the label wins.
+CONTEXT_STARTS = [
+    ("active", re.compile(r"第二十条|^[一二][、.．]主动公开政府信息情况")),
+    ("requests", re.compile(r"本年新收|申请人情况|^[二三][、.．]收到和处理政府信息公开申请")),
+    ("review", re.compile(r"结果维持|^[三四][、.．].{0,16}行政复议")),
+    (None, re.compile(r"^[四五六][、.．](?:政府信息公开工作)?(?:存在的?主要问题|存在问题|其他需要报告)")),
+]
+
+
+@dataclass
+class Value:
+    raw: str
+    number: object = None  # int/float, or None for a blank cell
+    unit: str = None
+    note: str = None
+
+
+@dataclass
+class Group:
+    label: str  # squashed label text since the previous values (simplified)
+    values: list = field(default_factory=list)
+    context: str = None
+
+
+def squash(text):
+    return re.sub(r"\s+", "", text or "")
+
+
+def tokens(rows):
+    """Yield ('label', text) and ('value', Value) from document rows."""
+    for row in rows:
+        if row.grid:
+            yield from _grid_tokens(row.cells)
+        elif row.prose:
+            yield "label", row.cells[0]
+        else:
+            yield from _line_tokens(row.cells[0])
+
+
+def _grid_tokens(cells):
+    """A table row: its label cells, then the value cells after the last label.
+
+    Blank cells before the label (under a rowspan) and blank cells in a row
+    without any number (header rows) are not values; trailing blanks after
+    the last number are kept, since a blank cell is a position.
+    """
+    cells = [c for c in cells if c is not None]  # None: a merged cell's placeholder (PDF)
+    kinds = ["value" if parse_number(c) is not None else "blank" if is_blank(c) else "label" for c in cells]
+    if "value" not in kinds:
+        for c, k in zip(cells, kinds):
+            if k == "label":
+                yield "label", c
+        return
+    last_label = max((i for i, k in enumerate(kinds) if k == "label"), default=-1)
+    for i, (c, k) in enumerate(zip(cells, kinds)):
+        if i <= last_label:
+            if k == "label":
+                yield "label", c
+        else:
+            yield from _cell_tokens(c, in_grid=True)
+
+
+def _cell_tokens(cell, in_grid):
+    n = parse_number(cell)
+    if n is not None:
+        yield "value", Value(cell, *n)
+    elif is_blank(cell):
+        if in_grid or cell.strip():
+            yield "value", Value(cell)
+    else:
+        yield "label", cell
+
+
+_SPLIT_LINE = re.compile(r"^(?P<label>.*?[^\d\s.、．+\-])?\s*(?P<nums>(?:[+\-]?\d[\d.,]*(?:亿元|万元|元|件|条)?|[-—/])(?:\s+(?:[+\-]?\d[\d.,]*(?:亿元|万元|元|件|条)?|[-—/]))*)$")
+
+
+def _line_tokens(line):
+    """A text line: a label, a value, or ``label n n n`` (PDF text, flattened tables)."""
+    n = parse_number(line)
+    if n is not None:
+        yield "value", Value(line, *n)
+        return
+    if is_blank(line):
+        yield "value", Value(line)
+        return
+    m = _SPLIT_LINE.match(line)
+    if m and m.group("nums"):
+        parts = m.group("nums").split()
+        label = m.group("label") or ""
+        # one number after a sentence is wrapped prose (…其中结果维持 25), not a table row
+        if len(parts) == 1 and label and (len(label) > 40 or re.search(r"[，。；;：:,]", label)):
+            yield "label", line
+            return
+        if m.group("label"):
+            yield "label", m.group("label")
+        for p in parts:
+            yield from _cell_tokens(p, in_grid=True)
+        return
+    yield "label", line
+
+
+def groups(rows):
+    """Runs of values with the label text before them, each tagged with its table context."""
+    out, label, context = [], "", None
+    current = None
+    for kind, tok in tokens(rows):
+        if kind == "label":
+            if current is not None:
+                out.append(current)
+                current = None
+                label = ""
+            tok = squash(to_simplified(tok))
+            label += tok
+            context = _context(tok, context)
+        else:
+            if current is None:
+                current = Group(label, context=context)
+            current.values.append(tok)
+    if current is not None:
+        out.append(current)
+    return out
+
+
+def _context(label, context):
+    if len(label) > 60 or re.search(r"[，。；;]", label):  # prose mentions tables; only headers start them
+        return context
+    best = None
+    for name, pat in CONTEXT_STARTS:
+        for m in pat.finditer(label):
+            if best is None or m.end() > best[0]:
+                best = (m.end(), name)
+    return best[1] if best else context
+
+
+def pick_row(label, patterns, taken=()):
+    """The row whose pattern matches nearest the end of ``label``; None if none does."""
+    best = None
+    for order, (key, pat) in enumerate(patterns):
+        if key in taken:
+            continue
+        for m in re.finditer(pat, label):
+            cand = (m.end(), -order, key)
+            if best is None or cand > best:
+                best = cand
+    return best[2] if best else None
+
+
+@dataclass
+class Tables:
+    cells: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    shapes: set = field(default_factory=set)  # hints for the format: '2019', '2021'
+
+    def add(self, table, row, column, v):
+        if v.number is None:
+            return
+        cell = {"table": table, "row": row, "column": column, "value": v.number, "unit": v.unit, "raw": v.raw}
+        if v.note:
+            self.warnings.append(f"{table}.{row}.{column}: annotation kept in raw only: {v.raw}")
+        self.cells.append(cell)
+
+
+def read_tables(rows):
+    """Parse the three statistical tables out of document rows."""
+    out = Tables()
+    gs = groups(rows)
+    _read_active([g for g in gs if g.context == "active"], out)
+    _read_requests([g for g in gs if g.context == "requests"], out)
+    _read_review([g for g in gs if g.context == "review"], out)
+    return out
+
+
+def _read_active(gs, out):
+    columns, taken = None, set()
+    for g in gs:
+        heads = _header_columns(g.label)
+        if heads:
+            columns = heads
+        row = pick_row(g.label, ACTIVE_ROWS, taken)
+        if row is None or columns is None:
+            out.warnings.append(f"active: values {[v.raw for v in g.values]} after {g.label[-30:]!r} not placed")
+            continue
+        taken.add(row)
+        for fmt in {f for _, _, f in columns if f}:
+            out.shapes.add(fmt)
+        cols = [c for _, c, _ in columns]
+        if row == "fees" and "change" in cols and "decisions" in cols:
+            cols = [c for c in cols if c != "decisions"]
+        if row == "procurement" and "items" not in cols:
+            cols = ["items", "amount"]
+        values = _fit(g.values, len(cols))
+        if len(values) > len(cols) and any(v.number is not None for v in values[len(cols):]):
+            out.warnings.append(f"active.{row}: {len(values)} values for {len(cols)} columns; extra ignored")
+        for col, v in zip(cols, values):
+            if col == "amount" and v.number is not None and v.unit is None:
+                v.unit = "万元"
+            out.add("active", row, col, v)
+        if row == "procurement":
+            out.shapes.add("2019")
+        if row == "other_services":
+            out.shapes.add("2019")
+
+
+def _header_columns(label):
+    found = []
+    for pat, col, fmt in ACTIVE_HEADERS:
+        for m in re.finditer(pat, label):
+            found.append((m.start(), col, fmt))
+    if not found:
+        return None
+    found.sort()
+    # keep the last header run only (the nearest sub-table's columns)
+    cols, seen = [], set()
+    for pos, col, fmt in reversed(found):
+        if col in seen:
+            break
+        seen.add(col)
+        cols.append((pos, col, fmt))
+    return list(reversed(cols))
+
+
+def _read_requests(gs, out):
+    taken = set()
+    header = "".join(g.label for g in gs[:1])
+    columns = list(REQUEST_COLUMNS)
+    placed = []
+    for g in gs:
+        row = pick_row(g.label, REQUEST_ROWS, taken)
+        if row is None:
+            if re.search(r"[（(][三四五六][)）]", g.label[-12:]):
+                out.warnings.append(f"requests: subtotal row {g.label[-12:]!r} skipped")
+            else:
+                out.warnings.append(f"requests: values {[v.raw for v in g.values]} after {g.label[-30:]!r} not placed")
+            continue
+        taken.add(row)
+        placed.append((row, g.values))
+    widths = Counter(len(_fit(v, 8)) for _, v in placed if len(v) >= 7)
+    if (widths and widths.most_common(1)[0][0] == 8) or "小计" in header:
+        columns = _subtotal_layout(placed)
+        out.warnings.append(f"requests: 8-column table, subtotal column at position {columns.index('org_subtotal') + 1}")
+    for row, values in placed:
+        if row in ("other_no_correction", "other_no_fee", "other_other"):
+            out.shapes.add("2021")
+        values = _fit(values, len(columns))
+        if len(values) != len(columns):
+            out.warnings.append(f"requests.{row}: {len(values)} values for {len(columns)} columns")
+        for col, v in zip(columns, values):
+            out.add("requests", row, col, v)
+
+
+def _fit(values, n):
+    """Drop blank cells before the first value when a row has more cells than columns
+    (an empty label column of a PDF grid)."""
+    values = list(values)
+    while len(values) > n and values[0].number is None:
+        values.pop(0)
+    return values
+
+
+def _subtotal_layout(placed):
+    """Where the 法人或其他组织 小计 column stands, judged by which layout adds up."""
+    layouts = [
+        ["natural_person", "business", "research", "public_interest", "legal_services", "other_org", "org_subtotal", "total"],
+        ["natural_person", "org_subtotal", "business", "research", "public_interest", "legal_services", "other_org", "total"],
+    ]
+
+    def score(layout):
+        ok = 0
+        for _, values in placed:
+            d = {c: v.number for c, v in zip(layout, values) if v.number is not None}
+            orgs = [d.get(c) for c in layout[1:7] if c != "org_subtotal"]
+            if None not in orgs and "org_subtotal" in d and sum(orgs) == d["org_subtotal"]:
+                ok += 1
+        return ok
+
+    return max(layouts, key=score)
+
+
+def _read_review(gs, out):
+    filled = {}
+    seq = []
+    headed = [i for i, g in enumerate(gs) if re.search(r"结果维持|尚未审结|结果纠正|复议后起诉|直接起诉", g.label)]
+    for g in gs[headed[0]:] if headed else []:
+        row = pick_row(g.label, REVIEW_ROW_PATTERNS, filled)
+        if row and len(g.values) == 5 and row not in filled:
+            filled[row] = g.values
+        else:
+            seq.extend(g.values)
+    free = [r for r in REVIEW_ROWS if r not in filled]
+    for i, r in enumerate(free):
+        chunk = seq[i * 5:(i + 1) * 5]
+        if len(chunk) == 5:
+            filled[r] = chunk
+    if len(seq) > 5 * len(free):
+        out.warnings.append(f"review_litigation: {len(seq) - 5 * len(free)} extra values ignored")
+    for r in REVIEW_ROWS:
+        for col, v in zip(REVIEW_COLUMNS, filled.get(r, [])):
+            out.add("review_litigation", r, col, v)
