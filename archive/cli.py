@@ -39,3 +39,150 @@ def parse(path, url, full):
     if not full:
         report = {k: report[k] for k in SCHEMA_FIELDS}
     click.echo(json.dumps(report, ensure_ascii=False, indent=1))
+
+
+def _summary(db_path, result):
+    from .db import open_archive
+
+    db = open_archive(db_path)
+    one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+    lines = [
+        f"sites:          {len(result['sites'])} crawled"
+        + (f", FAILED: {', '.join(result['failed'])}" if result["failed"] else ""),
+        f"reports:        {one('select count(*) from reports')} in the archive "
+        f"({result['totals']['reports_new']} new, {result['totals']['reports_changed']} changed, "
+        f"{result['totals']['reports_unchanged']} unchanged this run)",
+        f"tables parsed:  {one('select count(*) from reports where n_cells > 0')} reports with tables, "
+        f"{one('select count(*) from cells')} cells",
+        f"checks failed:  {one('select count(*) from checks where ok = 0')} "
+        f"(in {one('select count(distinct report_id) from checks where ok = 0')} reports)",
+        f"needs OCR:      {one(\"select count(*) from reports where parse_status = 'needs_ocr'\")}; "
+        f"parse errors: {one(\"select count(*) from reports where parse_status = 'error'\")}",
+        f"time taken:     {result['seconds']:.1f} s (log: {result['log_file']})",
+    ]
+    db.close()
+    return "\n".join(lines)
+
+
+def _run(sites, db, settings):
+    from crawler.runner import run_crawl
+
+    overrides = dict(s.split("=", 1) for s in settings)
+    result = run_crawl(sites, db, overrides=overrides)
+    click.echo(_summary(db, result))
+    return result
+
+
+def _settings_option(f):
+    return click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+                        help="A Scrapy setting, as with scrapy crawl -s.")(f)
+
+
+@cli.command()
+@click.option("--db", default="archive.db", show_default=True, type=click.Path(dir_okay=False), help="The archive.")
+@click.option("--site", "site_ids", multiple=True, help="Only this registry site (repeatable).")
+@click.option("--sites", "registry", type=click.Path(exists=True), help="A registry file or folder instead of the shipped one.")
+@_settings_option
+def crawl(db, site_ids, registry, settings):
+    """Crawl registered sites for annual reports and archive them.
+
+    Exits 0 when every site was crawled, 3 when a site failed (named in the output).
+
+    Example:
+
+        ogi-archive crawl --db /srv/ogi/archive.db --site js_shuyang
+    """
+    from crawler.registry import RegistryError, load_sites
+
+    try:
+        sites = load_sites(registry)
+    except RegistryError as e:
+        click.echo(f"ogi-archive crawl: bad registry entry: {e}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if site_ids:
+        unknown = set(site_ids) - {s.id for s in sites}
+        if unknown:
+            click.echo(f"ogi-archive crawl: no such site(s): {', '.join(sorted(unknown))}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        sites = [s for s in sites if s.id in site_ids]
+    result = _run(sites, db, settings)
+    if result["failed"]:
+        click.echo(f"sites failed: {', '.join(result['failed'])}", err=True)
+        sys.exit(EXIT_SITE_FAILED)
+
+
+@cli.command()
+@click.option("--db", default="archive.db", show_default=True, type=click.Path(dir_okay=False), help="The archive.")
+@_settings_option
+def demo(db, settings):
+    """Serve the bundled demo mirror on 127.0.0.1 and crawl it into an archive.
+
+    Example:
+
+        ogi-archive demo --db archive.db && ogi-archive serve archive.db
+    """
+    from crawler.demo import REGISTRY, serve_mirror
+    from crawler.registry import load_sites
+
+    bases, servers = serve_mirror()
+    sites = load_sites(REGISTRY, base=bases)
+    click.echo(f"demo mirror: {len(sites)} sites on " + ", ".join(sorted(set(bases.values()))))
+    settings = ("AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0", "CONCURRENT_REQUESTS_PER_DOMAIN=8") + tuple(settings)
+    try:
+        result = _run(sites, db, settings)
+    finally:
+        for s in servers:
+            s.shutdown()
+    click.echo(f"open it:        ogi-archive serve {db}")
+    if result["failed"]:
+        sys.exit(EXIT_SITE_FAILED)
+
+
+@cli.command()
+@click.argument("db", default="archive.db", type=click.Path(dir_okay=False))
+@click.option("-p", "--port", default=8001, show_default=True)
+@click.option("-h", "--host", default="127.0.0.1", show_default=True)
+@click.option("--open", "open_browser", is_flag=True, help="Open a browser.")
+def serve(db, port, host, open_browser):
+    """Datasette on the archive, with the project's metadata, canned queries and plugin.
+
+    Example:
+
+        ogi-archive serve archive.db --port 8001
+    """
+    import os
+
+    if not pathlib.Path(db).exists():
+        click.echo(f"ogi-archive serve: no archive at {db}; run 'ogi-archive demo' or 'ogi-archive crawl' first", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    here = pathlib.Path(__file__).parent / "datasette"
+    # the project's plugin (archive.datasette.plugin) is registered as a datasette entry point
+    args = ["datasette", "serve", str(db), "-m", str(here / "metadata.yaml"), "--port", str(port), "--host", host]
+    if open_browser:
+        args.append("--open")
+    os.execvp(args[0], args)
+
+
+@cli.group()
+def sites():
+    """The site registry."""
+
+
+@sites.command("list")
+@click.option("--sites", "registry", type=click.Path(exists=True), help="A registry file or folder.")
+def sites_list(registry):
+    """Print the registered sites.
+
+    Example:
+
+        ogi-archive sites list
+    """
+    from crawler.registry import RegistryError, load_sites
+
+    try:
+        entries = load_sites(registry)
+    except RegistryError as e:
+        click.echo(f"ogi-archive sites: bad registry entry: {e}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    for s in sorted(entries, key=lambda s: (s.region_code or "", s.id)):
+        click.echo(f"{s.id:28} {s.region_code or '-':7} {s.cms:8} {s.name}  {s.start_urls[0]}")

@@ -55,6 +55,7 @@ class Document:
     catalog: dict = field(default_factory=dict)  # 信息公开目录 fields (索引号, 发布机构, …)
     links: list = field(default_factory=list)  # (href, text) of attachment links
     warnings: list = field(default_factory=list)
+    page_text: str = None  # HTML: every text node of the whole page, page furniture included
 
     @property
     def text(self):
@@ -178,7 +179,23 @@ def html_document(html, url=None):
         href = a.get("href") or ""
         if ATTACHMENT_EXT.search(href) or "download" in href.lower():
             links.append((href, clean(a.text_content())))
-    return Document(kind="html", rows=rows, title=title, meta=meta, catalog=catalog, links=links)
+    whole = tree.find(".//body") if tree.find(".//body") is not None else tree
+    page_text = "\n".join(clean(t) for t in _texts(whole) if t.strip())
+    return Document(kind="html", rows=rows, title=title, meta=meta, catalog=catalog, links=links, page_text=page_text)
+
+
+def _texts(el):
+    """Text nodes of an element, outside scripts and styles."""
+    for node in el.iter():
+        tag = node.tag.lower() if isinstance(node.tag, str) else ""
+        if tag in SKIP_TAGS:
+            if node.tail:
+                yield node.tail
+            continue
+        if node.text and isinstance(node.tag, str):
+            yield node.text
+        if node.tail and node is not el:
+            yield node.tail
 
 
 def catalog_fields(tree):

@@ -70,6 +70,14 @@ def agency_from_title(title):
     return name or None
 
 
+def _near_title(doc, text):
+    """The stretch of page where date and source lines stand: from the title on, or the start."""
+    page = doc.page_text or text
+    title = doc.meta.get("ArticleTitle") or doc.title
+    at = page.find(title) if title else -1
+    return page[max(at, 0): max(at, 0) + 2000]
+
+
 def find_source(doc, text):
     for key in ("ContentSource", "contentsource", "source"):
         if doc.meta.get(key):
@@ -78,7 +86,7 @@ def find_source(doc, text):
         return doc.catalog["发布机构"]
     if doc.catalog.get("信息来源"):
         return doc.catalog["信息来源"]
-    m = _SOURCE.search(text[:3000])
+    m = _SOURCE.search(_near_title(doc, text))
     return m.group(1) if m else None
 
 
@@ -100,7 +108,7 @@ def date_candidates(doc, text, url=None, list_date=None, last_modified=None):
         add("meta", doc.meta.get(key))
     for key in ("发文日期", "公开日期", "发布日期", "成文日期", "生成日期"):
         add("catalog", doc.catalog.get(key))
-    head = text[:3000]
+    head = _near_title(doc, text)
     page = labelled_page_date(head) or labelled_page_date(to_simplified(head))
     if page:
         found.append({"from": "page", "value": page, "raw": page})

@@ -16,13 +16,13 @@ _NUMERALS = "一二三四五六七八九十"
 _NOT_A_HEADING = re.compile(r"本年新收|上年结转|本年度办理结果|结转下年度|办理结果$|^.{0,3}$")
 
 
-def parse_document(doc, url=None, list_date=None, last_modified=None, list_title=None):
-    """The parsed report (a dict in the schema's keys) for a loaded :class:`Document`."""
+def normalise(doc, url=None, list_date=None, last_modified=None, list_title=None):
+    """Script, title, year, agency, source and publication date of a document, originals kept."""
     warnings = list(doc.warnings)
     text = doc.text
-    simplified = to_simplified(text)
     title_original = find_title(doc) or list_title
     title = to_simplified(title_original)
+    simplified = to_simplified(text)
     candidates = date_candidates(doc, text, url=url, list_date=list_date, last_modified=last_modified)
     published_at, published_from = choose_date(candidates)
     year, warn = report_year(title, simplified, published_at)
@@ -31,13 +31,6 @@ def parse_document(doc, url=None, list_date=None, last_modified=None, list_title
     agency = agency_from_title(title)
     if not agency:
         warnings.append("agency not found in the title")
-    source = find_source(doc, text)
-    tables = read_tables(doc.rows)
-    warnings += tables.warnings
-    sections = split_sections(doc.rows)
-    fmt = format_version(tables, year, sections, doc)
-    if fmt == "pre2019" and not tables.cells:
-        pass
     return {
         "title": title,
         "title_original": title_original,
@@ -46,24 +39,42 @@ def parse_document(doc, url=None, list_date=None, last_modified=None, list_title
         "published_at": published_at,
         "published_from": published_from,
         "published_candidates": candidates,
-        "source": to_simplified(source),
+        "source": to_simplified(find_source(doc, text)),
         "script": detect_script(text) or detect_script(title_original or ""),
-        "format_version": fmt,
-        "sections": sections,
-        "cells": tables.cells,
-        "checks": run_checks(tables.cells),
-        "warnings": warnings,
         "kind": doc.kind,
         "text_original": text,
         "text": simplified,
+        "warnings": warnings,
     }
+
+
+def parse_tables(doc, report_year=None):
+    """Sections, cells, checks and the format version of a document."""
+    tables = read_tables(doc.rows)
+    sections = split_sections(doc.rows)
+    return {
+        "format_version": format_version(tables, report_year),
+        "sections": sections,
+        "cells": tables.cells,
+        "checks": run_checks(tables.cells),
+        "warnings": tables.warnings,
+    }
+
+
+def parse_document(doc, **kw):
+    """The parsed report (a dict in the schema's keys, plus texts and date candidates)."""
+    report = normalise(doc, **kw)
+    parsed = parse_tables(doc, report["report_year"])
+    report["warnings"] = report["warnings"] + parsed.pop("warnings")
+    report.update(parsed)
+    return report
 
 
 def parse_bytes(body, content_type=None, url=None, **kw):
     return parse_document(load_document(body, content_type=content_type, url=url), url=url, **kw)
 
 
-def format_version(tables, year, sections, doc):
+def format_version(tables, year):
     """Decided by the tables' shapes; the year is only a hint."""
     if "2021" in tables.shapes and "2019" in tables.shapes:
         # the 第二十条 headers are the surer sign; the （六） rows vary in the wild

@@ -1,0 +1,66 @@
+"""Open the archive, applying its migrations.  Every schema change is a migration here."""
+import pathlib
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("ogi_archive")
+
+
+@migrations()
+def m001_initial(db):
+    db.table("sites").create(
+        {"id": str, "name": str, "region_code": str, "cms": str, "start_urls": str, "home": str,
+         "first_crawled_at": str, "last_crawled_at": str},
+        pk="id",
+    )
+    db.table("crawl_runs").create(
+        {"id": int, "started_at": str, "finished_at": str, "status": str, "sites": str, "pages": int,
+         "captures": int, "reports_new": int, "reports_changed": int, "reports_unchanged": int,
+         "errors": int, "site_stats": str, "error_text": str},
+        pk="id",
+    )
+    db.table("blobs").create({"sha256": str, "size": int, "content": bytes}, pk="sha256")
+    db.table("captures").create(
+        {"id": int, "run_id": int, "site_id": str, "url": str, "final_url": str, "status": int,
+         "content_type": str, "sha256": str, "size": int, "fetched_at": str, "etag": str,
+         "last_modified": str, "role": str},
+        pk="id",
+        foreign_keys=[("run_id", "crawl_runs", "id"), ("site_id", "sites", "id"), ("sha256", "blobs", "sha256")],
+    )
+    db.table("captures").create_index(["url"])
+    db.table("captures").create_index(["sha256"])
+    db.table("reports").create(
+        {"id": str, "site_id": str, "url": str, "capture_id": int, "sha256": str, "title": str,
+         "title_original": str, "report_year": int, "agency": str, "published_at": str,
+         "published_from": str, "published_candidates": str, "source": str, "script": str,
+         "format_version": str, "kind": str, "parse_status": str, "parse_error": str, "warnings": str,
+         "n_cells": int, "n_checks_failed": int, "list_title": str, "text_original": str, "text": str,
+         "first_seen": str, "last_seen": str, "removed_at": str},
+        pk="id",
+        foreign_keys=[("site_id", "sites", "id"), ("capture_id", "captures", "id")],
+    )
+    db.table("reports").create_index(["site_id", "report_year"])
+    db.table("sections").create(
+        {"report_id": str, "number": int, "heading": str, "text": str},
+        pk=("report_id", "number"), foreign_keys=[("report_id", "reports", "id")],
+    )
+    db.table("cells").create(
+        {"report_id": str, "table_key": str, "row_key": str, "column_key": str, "value": float,
+         "unit": str, "raw": str},
+        pk=("report_id", "table_key", "row_key", "column_key"), foreign_keys=[("report_id", "reports", "id")],
+    )
+    db.table("checks").create(
+        {"report_id": str, "rule": str, "subject": str, "ok": int, "expected": float, "actual": float},
+        pk=("report_id", "rule", "subject"), foreign_keys=[("report_id", "reports", "id")],
+    )
+
+
+def open_archive(path):
+    """The archive at ``path`` (created if missing), migrated to the current schema."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = Database(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA busy_timeout=30000")
+    migrations.apply(db)
+    return db

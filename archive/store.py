@@ -1,0 +1,88 @@
+"""The one writer to the archive.  Nothing here deletes or overwrites a capture.
+
+A capture's body is stored once per sha256 in ``blobs``; each fetch is a row
+in ``captures``.  A report is identified by its site and URL; its parsed
+fields, sections, cells and checks describe the capture it points to.
+"""
+import hashlib
+import json
+from datetime import datetime, timezone
+
+
+def now():
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def report_id(site_id, url):
+    return hashlib.sha256(f"{site_id}\n{url}".encode()).hexdigest()[:16]
+
+
+def upsert_site(db, site):
+    db.table("sites").upsert(
+        {"id": site["id"], "name": site.get("name"), "region_code": site.get("region_code"),
+         "cms": site.get("cms"), "start_urls": json.dumps(site.get("start_urls", []), ensure_ascii=False),
+         "home": site.get("home"), "last_crawled_at": now()},
+        pk="id",
+    )
+
+
+def start_run(db, site_ids):
+    return db.table("crawl_runs").insert(
+        {"started_at": now(), "status": "running", "sites": json.dumps(site_ids)}).last_pk
+
+
+def finish_run(db, run_id, status, stats, site_stats, error_text=None):
+    db.table("crawl_runs").update(run_id, {
+        "finished_at": now(), "status": status, "pages": stats.get("pages", 0),
+        "captures": stats.get("captures", 0), "reports_new": stats.get("reports_new", 0),
+        "reports_changed": stats.get("reports_changed", 0), "reports_unchanged": stats.get("reports_unchanged", 0),
+        "errors": stats.get("errors", 0), "site_stats": json.dumps(site_stats, ensure_ascii=False),
+        "error_text": error_text,
+    })
+
+
+def save_capture(db, capture):
+    """Store one fetched document (dict with url, body, …); returns the capture id."""
+    body = capture["body"]
+    sha = hashlib.sha256(body).hexdigest()
+    db.table("blobs").insert({"sha256": sha, "size": len(body), "content": body}, pk="sha256", ignore=True)
+    row = {k: capture.get(k) for k in ("run_id", "site_id", "url", "final_url", "status", "content_type",
+                                        "etag", "last_modified", "role")}
+    row.update(sha256=sha, size=len(body), fetched_at=capture.get("fetched_at") or now())
+    return db.table("captures").insert(row).last_pk, sha
+
+
+def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None):
+    """Insert or update the report found at ``url``; returns 'new', 'changed' or 'unchanged'."""
+    rid = report_id(site_id, url)
+    existing = db.table("reports").get(rid) if db.table("reports").count_where("id = ?", [rid]) else None
+    stamp = now()
+    if existing and existing["sha256"] == sha:
+        db.table("reports").update(rid, {"last_seen": stamp, "removed_at": None})
+        return "unchanged"
+    cells, checks = parsed.get("cells", []), parsed.get("checks", [])
+    row = {
+        "id": rid, "site_id": site_id, "url": url, "capture_id": capture_id, "sha256": sha,
+        "list_title": list_title, "first_seen": existing["first_seen"] if existing else stamp, "last_seen": stamp,
+        "removed_at": None, "n_cells": len(cells), "n_checks_failed": sum(1 for c in checks if c["ok"] is False),
+        "parse_status": parsed.get("parse_status", "ok"), "parse_error": parsed.get("parse_error"),
+        "warnings": json.dumps(parsed.get("warnings", []), ensure_ascii=False),
+        "published_candidates": json.dumps(parsed.get("published_candidates", []), ensure_ascii=False),
+    }
+    for key in ("title", "title_original", "report_year", "agency", "published_at", "published_from", "source",
+                "script", "format_version", "kind", "text_original", "text"):
+        row[key] = parsed.get(key)
+    db.table("reports").upsert(row, pk="id")
+    for table in ("sections", "cells", "checks"):
+        db.execute(f"delete from {table} where report_id = ?", [rid])
+    db.table("sections").insert_all(
+        ({"report_id": rid, **s} for s in parsed.get("sections", [])), pk=("report_id", "number"))
+    db.table("cells").insert_all(
+        ({"report_id": rid, "table_key": c["table"], "row_key": c["row"], "column_key": c["column"],
+          "value": c["value"], "unit": c.get("unit"), "raw": c.get("raw")} for c in cells),
+        pk=("report_id", "table_key", "row_key", "column_key"), replace=True)
+    db.table("checks").insert_all(
+        ({"report_id": rid, "rule": c["rule"], "subject": c["subject"], "ok": int(bool(c["ok"])),
+          "expected": c["expected"], "actual": c["actual"]} for c in checks),
+        pk=("report_id", "rule", "subject"), replace=True)
+    return "changed" if existing else "new"

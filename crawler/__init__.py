@@ -1,0 +1,1 @@
+"""The Scrapy project: settings, the site registry, one spider per CMS family."""

@@ -1,0 +1,41 @@
+"""Scrapy settings for ogi-archive.  Polite by default; every value can be overridden with -s.
+
+Priority numbers are spaced by 100 and chosen here, in one place.
+"""
+BOT_NAME = "ogi-archive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = "ogi-archive/0.1 (+https://github.com/ogi-archive/ogi-archive; research archive of 政府信息公开工作年度报告)"
+ROBOTSTXT_OBEY = True
+
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = 100 * 1024 * 1024  # reports with scanned pages run to tens of MB
+DOWNLOAD_WARNSIZE = 30 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+CLOSESPIDER_ERRORCOUNT = 50
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+
+ITEM_PIPELINES = {
+    "pipelines.scrapy_pipelines.CapturePipeline": 100,  # sha256, size, time of the raw capture
+    "pipelines.scrapy_pipelines.NormalisePipeline": 200,  # script, title, dates, agency
+    "pipelines.scrapy_pipelines.ParsePipeline": 300,  # sections, tables, checks
+    "pipelines.scrapy_pipelines.ArchivePipeline": 900,  # the one writer to SQLite
+}
+
+# Where the archive lives; `ogi-archive crawl --db` sets it
+OGI_ARCHIVE_DB = "archive.db"
+# Which registry entries the spiders may load (a TOML file or a folder of them)
+OGI_SITES = None
