@@ -2,12 +2,14 @@
 import json
 import pathlib
 import sys
+import tempfile
 
 import click
 
 EXIT_BAD_INPUT = 2  # a file or option the command cannot use
 EXIT_SITE_FAILED = 3  # a crawl ran, but one or more sites failed
 EXIT_LOCKED = 4  # another run holds the archive's lock
+EXIT_NOT_PARSED = 5  # parse: the file was read but could not be parsed (scanned, unreadable, unsupported)
 
 
 @click.group()
@@ -23,6 +25,10 @@ def cli():
 def parse(path, url, full):
     """Print the parsed report (report-schema JSON) for a captured file: HTML, text/Markdown or PDF.
 
+    Exits 0 when the report was parsed; 5 (JSON still printed, with the reason
+    in warnings) when it needs OCR or conversion or could not be read; 2 when
+    the file cannot be opened.
+
     Example:
 
         ogi-archive parse report.pdf
@@ -36,9 +42,17 @@ def parse(path, url, full):
         sys.exit(EXIT_BAD_INPUT)
     ctype = {".md": "text/markdown", ".txt": "text/plain"}.get(path.suffix.lower())
     report = parse_bytes(body, content_type=ctype, url=url)
+    status = report["parse_status"]
     if not full:
         report = {k: report[k] for k in SCHEMA_FIELDS}
     click.echo(json.dumps(report, ensure_ascii=False, indent=1))
+    if status != "ok":
+        click.echo(f"ogi-archive parse: {path}: {status}", err=True)
+        sys.exit(EXIT_NOT_PARSED)
+
+
+NEEDS_OCR = "select count(*) from reports where parse_status = 'needs_ocr'"
+PARSE_ERRORS = "select count(*) from reports where parse_status = 'error'"
 
 
 def _summary(db_path, result):
@@ -56,8 +70,7 @@ def _summary(db_path, result):
         f"{one('select count(*) from cells')} cells",
         f"checks failed:  {one('select count(*) from checks where ok = 0')} "
         f"(in {one('select count(distinct report_id) from checks where ok = 0')} reports)",
-        f"needs OCR:      {one(\"select count(*) from reports where parse_status = 'needs_ocr'\")}; "
-        f"parse errors: {one(\"select count(*) from reports where parse_status = 'error'\")}",
+        f"needs OCR:      {one(NEEDS_OCR)}; parse errors: {one(PARSE_ERRORS)}",
         f"time taken:     {result['seconds']:.1f} s (log: {result['log_file']})",
     ]
     db.close()
@@ -155,12 +168,23 @@ def serve(db, port, host, open_browser):
     if not pathlib.Path(db).exists():
         click.echo(f"ogi-archive serve: no archive at {db}; run 'ogi-archive demo' or 'ogi-archive crawl' first", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    here = pathlib.Path(__file__).parent / "datasette"
-    # the project's plugin (archive.datasette.plugin) is registered as a datasette entry point
-    args = ["datasette", "serve", str(db), "-m", str(here / "metadata.yaml"), "--port", str(port), "--host", host]
+    # the project's plugin (archive.datasette.plugin) is registered as a datasette entry point;
+    # the metadata names the database by its file's stem, as Datasette does
+    meta_path = pathlib.Path(tempfile.mkdtemp(prefix="ogi-archive-")) / "metadata.json"
+    meta_path.write_text(json.dumps(datasette_metadata(pathlib.Path(db).stem), ensure_ascii=False), encoding="utf-8")
+    args = [sys.executable, "-m", "datasette", "serve", str(db), "-m", str(meta_path), "--port", str(port), "--host", host]
     if open_browser:
         args.append("--open")
     os.execvp(args[0], args)
+
+
+def datasette_metadata(db_name="archive"):
+    """The project's Datasette metadata, for a database named ``db_name``."""
+    import yaml
+
+    meta = yaml.safe_load((pathlib.Path(__file__).parent / "datasette" / "metadata.yaml").read_text(encoding="utf-8"))
+    meta["databases"] = {db_name: meta["databases"]["archive"]}
+    return meta
 
 
 @cli.group()

@@ -6,6 +6,7 @@ fields, sections, cells and checks describe the capture it points to.
 """
 import hashlib
 import json
+from urllib.parse import urlsplit
 from datetime import datetime, timezone
 
 
@@ -14,7 +15,14 @@ def now():
 
 
 def report_id(site_id, url):
-    return hashlib.sha256(f"{site_id}\n{url}".encode()).hexdigest()[:16]
+    """A report's identity: its site and the URL's path and query.
+
+    The host and scheme are left out, so a site that moves to https or a new
+    domain (or the demo mirror on a new port) keeps its reports' ids.
+    """
+    parts = urlsplit(url)
+    key = parts.path + ("?" + parts.query if parts.query else "")
+    return hashlib.sha256(f"{site_id}\n{key}".encode()).hexdigest()[:16]
 
 
 def upsert_site(db, site):
@@ -58,7 +66,7 @@ def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None):
     existing = db.table("reports").get(rid) if db.table("reports").count_where("id = ?", [rid]) else None
     stamp = now()
     if existing and existing["sha256"] == sha:
-        db.table("reports").update(rid, {"last_seen": stamp, "removed_at": None})
+        db.table("reports").update(rid, {"last_seen": stamp, "removed_at": None, "url": url})
         return "unchanged"
     cells, checks = parsed.get("cells", []), parsed.get("checks", [])
     row = {

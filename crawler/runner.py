@@ -37,7 +37,7 @@ def run_crawl(sites, db_path, overrides=None, log_dir=None):
     log_file = log_dir / f"crawl-{datetime.now():%Y%m%d-%H%M%S}-run{run_id}.log"
     settings = project_settings({"OGI_ARCHIVE_DB": str(db_path), "OGI_RUN_ID": run_id, "LOG_FILE": str(log_file),
                                  **(overrides or {})})
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawlers = {}
     for site in sites:
         crawler = process.create_crawler(SPIDERS[site.cms])

@@ -276,7 +276,10 @@ def pdf_document(body):
     import pypdfium2
 
     rows, warnings, meta = [], [], {}
-    pdf = pypdfium2.PdfDocument(body)
+    try:
+        pdf = pypdfium2.PdfDocument(body)
+    except pypdfium2.PdfiumError as e:
+        return Document(kind="unreadable", warnings=[f"the PDF could not be read: {e}"])
     try:
         meta = {k: v for k, v in (pdf.get_metadata_dict() or {}).items() if v}
         page_texts = []

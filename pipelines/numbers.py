@@ -13,6 +13,9 @@ _NUMBER = re.compile(
 
 def normalise(raw):
     text = unicodedata.normalize("NFKC", raw or "")
+    text = text.strip()
+    if re.search(r"\d\s+[\d.]|[\d.]\s+\d", text):
+        return text  # digits apart are several cells, never one number
     text = re.sub(r"\s+", "", text)
     text = re.sub(r"(?<=\d)[,，](?=\d{3}(?!\d))", "", text)  # thousands separators
     return text

@@ -10,6 +10,9 @@ from .tables import read_tables
 SCHEMA_FIELDS = ("title", "title_original", "report_year", "agency", "published_at", "published_from", "source",
                  "script", "format_version", "sections", "cells", "checks", "warnings")
 
+# what became of a document, by what it was: parsed, or kept for a later step
+PARSE_STATUS = {"html": "ok", "text": "ok", "pdf": "ok", "image": "needs_ocr", "unreadable": "error"}
+
 _HEADING = re.compile(r"^([一二三四五六七八九十]{1,3})\s*[、.．]\s*(.{2,40})$")
 _NUMERALS = "一二三四五六七八九十"
 # row labels of the statistics tables that look like section headings
@@ -32,6 +35,7 @@ def normalise(doc, url=None, list_date=None, last_modified=None, list_title=None
     if not agency:
         warnings.append("agency not found in the title")
     return {
+        "parse_status": PARSE_STATUS.get(doc.kind, "needs_conversion"),
         "title": title,
         "title_original": title_original,
         "report_year": year,

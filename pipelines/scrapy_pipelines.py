@@ -54,15 +54,13 @@ class ParsePipeline(_Pipeline):
 
     def process_item(self, item):
         parsed = item.get("parsed")
-        if item["role"] != "report" or parsed is None or parsed.get("parse_status") == "error":
+        if item["role"] != "report" or parsed is None or parsed.get("parse_status") != "ok":
             return item
         doc = item.pop("document")
         try:
             tables = parse_tables(doc, parsed.get("report_year"))
             parsed["warnings"] = parsed["warnings"] + tables.pop("warnings")
             parsed.update(tables)
-            parsed["parse_status"] = "needs_ocr" if doc.kind == "image" else "ok" if doc.kind in ("html", "text", "pdf") \
-                else "needs_conversion"
         except Exception as e:
             parsed.update(_failed(e))
         return item
@@ -108,7 +106,8 @@ class ArchivePipeline(_Pipeline):
                 cap_id, sha = save_capture(self.db, {**item, "run_id": self.run_id})
                 self.inc("captures")
                 if item["role"] == "report":
-                    result = save_report(self.db, item["site_id"], item["url"], cap_id, sha,
+                    # a report published as an attachment is known by the page that announces it
+                    result = save_report(self.db, item["site_id"], item.get("page_url") or item["url"], cap_id, sha,
                                          item.get("parsed") or {}, list_title=item.get("list_title"))
                     self.inc(f"reports_{result}")
                     if (item.get("parsed") or {}).get("parse_status") == "needs_ocr":

@@ -304,14 +304,23 @@ def _read_requests(gs, out):
             continue
         taken.add(row)
         placed.append((row, g.values))
-    widths = Counter(len(_fit(v, 8)) for _, v in placed if len(v) >= 7)
+    widths = Counter(len(_fit(v, 0)) for _, v in placed if len(_fit(v, 0)) >= 7)
     if (widths and widths.most_common(1)[0][0] == 8) or "小计" in header:
         columns = _subtotal_layout(placed)
         out.warnings.append(f"requests: 8-column table, subtotal column at position {columns.index('org_subtotal') + 1}")
+    order = [k for k, _ in REQUEST_ROWS]
+    last = -1
     for row, values in placed:
+        values = _fit(values, len(columns))
+        # a row out of the printed order, or with more values than columns, means the
+        # table came apart (a fragmented PDF conversion): what follows is not read
+        if order.index(row) < last or len(values) > len(columns):
+            out.warnings.append(f"requests: table fragmented at {row!r} ({len(values)} values); "
+                                f"rows from there on are not read")
+            break
+        last = order.index(row)
         if row in ("other_no_correction", "other_no_fee", "other_other"):
             out.shapes.add("2021")
-        values = _fit(values, len(columns))
         if len(values) != len(columns):
             out.warnings.append(f"requests.{row}: {len(values)} values for {len(columns)} columns")
         for col, v in zip(columns, values):
@@ -319,11 +328,13 @@ def _read_requests(gs, out):
 
 
 def _fit(values, n):
-    """Drop blank cells before the first value when a row has more cells than columns
-    (an empty label column of a PDF grid)."""
+    """Drop blank cells at the edges while a row has more cells than columns (the empty
+    label column of a PDF grid, trailing pipes of a converted table)."""
     values = list(values)
-    while len(values) > n and values[0].number is None:
+    while len(values) > n and values and values[0].number is None:
         values.pop(0)
+    while len(values) > n and values and values[-1].number is None:
+        values.pop()
     return values
 
 

@@ -9,6 +9,13 @@ REGISTRY = pathlib.Path(__file__).parent / "sites.toml"
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
+    # not left to /etc/mime.types, which a fresh machine may lack
+    extensions_map = {
+        **SimpleHTTPRequestHandler.extensions_map,
+        ".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8", ".shtml": "text/html; charset=utf-8",
+        ".jsp": "text/xml; charset=utf-8", ".pdf": "application/pdf", ".txt": "text/plain; charset=utf-8",
+    }
+
     def log_message(self, format, *args):
         pass
 

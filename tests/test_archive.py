@@ -1,0 +1,56 @@
+import hashlib
+
+import pytest
+
+from archive.db import migrations, open_archive
+from archive.store import report_id, save_capture, save_report, start_run
+
+
+@pytest.fixture
+def db(tmp_path):
+    return open_archive(tmp_path / "a.db")
+
+
+def parsed(n=5):
+    return {"title": "某市2020年政府信息公开工作年度报告", "report_year": 2020, "script": "simplified",
+            "sections": [{"number": 1, "heading": "总体情况", "text": "…"}],
+            "cells": [{"table": "requests", "row": "new_received", "column": "total", "value": n, "unit": None, "raw": str(n)}],
+            "checks": [{"rule": "review_litigation.total", "subject": "review", "ok": False, "expected": 11, "actual": 0}],
+            "warnings": ["w"]}
+
+
+def test_migrations_apply_once_and_are_recorded(tmp_path):
+    db = open_archive(tmp_path / "a.db")
+    names = [m.name for m in migrations.applied(db)]
+    db.close()
+    db = open_archive(tmp_path / "a.db")  # a second open changes nothing
+    assert [m.name for m in migrations.applied(db)] == names and names
+    assert {"sites", "crawl_runs", "captures", "blobs", "reports", "sections", "cells", "checks"} <= set(db.table_names())
+
+
+def test_same_content_at_two_urls_is_stored_once(db):
+    run = start_run(db, ["s"])
+    a, sha_a = save_capture(db, {"run_id": run, "site_id": "s", "url": "http://a/1", "body": b"same", "role": "report"})
+    b, sha_b = save_capture(db, {"run_id": run, "site_id": "s", "url": "http://a/2", "body": b"same", "role": "report"})
+    assert a != b and sha_a == sha_b == hashlib.sha256(b"same").hexdigest()
+    assert db.table("blobs").count == 1 and db.table("captures").count == 2
+
+
+def test_report_new_unchanged_changed(db):
+    cap, sha = save_capture(db, {"site_id": "s", "url": "http://a/r", "body": b"v1", "role": "report"})
+    assert save_report(db, "s", "http://a/r", cap, sha, parsed(5)) == "new"
+    assert save_report(db, "s", "http://a/r", cap, sha, parsed(5)) == "unchanged"
+    cap2, sha2 = save_capture(db, {"site_id": "s", "url": "http://a/r", "body": b"v2", "role": "report"})
+    assert save_report(db, "s", "http://a/r", cap2, sha2, parsed(7)) == "changed"
+    rid = report_id("s", "http://a/r")
+    assert db.table("cells").get((rid, "requests", "new_received", "total"))["value"] == 7
+    # the first version's capture and body are still there
+    assert db.table("captures").count == 2 and db.table("blobs").count == 2
+    row = db.table("reports").get(rid)
+    assert row["n_checks_failed"] == 1 and row["capture_id"] == cap2
+
+
+def test_report_identity_ignores_host_and_scheme():
+    assert report_id("s", "http://127.0.0.1:8001/a/b.html") == report_id("s", "https://www.x.gov.cn/a/b.html")
+    assert report_id("s", "http://x/a/b.html") != report_id("t", "http://x/a/b.html")
+    assert report_id("s", "http://x/a?id=1") != report_id("s", "http://x/a?id=2")

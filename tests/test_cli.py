@@ -1,0 +1,82 @@
+import json
+
+from conftest import CORPUS, ROOT, needs_corpus, ogi
+
+SEED = CORPUS / "000_6f0d1c700e1760a4.txt"
+TRAD = ROOT / "crawler/demo/mirror/hn_huaihua_czj/zwgk/xxgknb/202101/t20210125_5873012.html"
+SCHEMA_KEYS = {"title", "title_original", "report_year", "agency", "published_at", "published_from", "source",
+               "script", "format_version", "sections", "cells", "checks", "warnings"}
+
+
+def test_parse_prints_schema_json_for_an_html_page():
+    proc = ogi("parse", TRAD)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert set(report) == SCHEMA_KEYS
+    assert report["format_version"] == "2019" and report["published_at"] == "2021-01-25T14:59:00+08:00"
+    cell = report["cells"][0]
+    assert set(cell) == {"table", "row", "column", "value", "unit", "raw"}
+    assert set(report["checks"][0]) == {"rule", "subject", "ok", "expected", "actual"}
+    assert all(set(s) == {"number", "heading", "text"} for s in report["sections"])
+
+
+@needs_corpus()
+def test_parse_the_seed():
+    proc = ogi("parse", SEED)
+    report = json.loads(proc.stdout)
+    assert report["published_at"] == "2021-01-25T14:59:00+08:00" and report["published_from"] == "page"
+    assert report["source"] == "市财政局" and report["agency"] == "怀化市财政局" and report["report_year"] == 2020
+    assert report["script"] == "traditional" and not any(ch in "".join(s["text"] for s in report["sections"]) for ch in "麵製係隻")
+
+
+def test_parse_a_missing_file_exits_2_with_a_message(tmp_path):
+    proc = ogi("parse", tmp_path / "nope.pdf")
+    assert proc.returncode == 2 and "cannot read" in proc.stderr and proc.stdout == ""
+
+
+def test_parse_an_unreadable_pdf_exits_5_and_still_prints_json(tmp_path):
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"%PDF-1.4 truncated")
+    proc = ogi("parse", bad)
+    assert proc.returncode == 5 and "error" in proc.stderr
+    assert json.loads(proc.stdout)["cells"] == []
+
+
+def test_sites_list_prints_the_registry():
+    proc = ogi("sites", "list", "--sites", ROOT / "crawler/demo/sites.toml")
+    assert proc.returncode == 0 and "hn_huaihua_czj" in proc.stdout and "怀化市财政局" in proc.stdout
+
+
+def test_a_bad_registry_entry_is_refused_before_any_request(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[site]]\nid = "Bad Id"\nname = "x"\nstart_urls = ["http://x/"]\n', encoding="utf-8")
+    proc = ogi("crawl", "--sites", bad, "--db", tmp_path / "a.db")
+    assert proc.returncode == 2 and "bad.toml" in proc.stderr and "Bad Id" in proc.stderr
+    assert not (tmp_path / "a.db").exists()
+
+
+def test_crawl_an_unknown_site_exits_2(tmp_path):
+    proc = ogi("crawl", "--sites", ROOT / "crawler/demo/sites.toml", "--site", "no_such_site", "--db", tmp_path / "a.db")
+    assert proc.returncode == 2 and "no_such_site" in proc.stderr
+
+
+def test_crawl_a_site_that_is_down_exits_3_naming_it(tmp_path):
+    reg = tmp_path / "down.toml"
+    reg.write_text('[[site]]\nid = "xx_down"\nname = "停机的网站"\ncms = "trs"\nstart_urls = ["http://127.0.0.1:9/zfxxgknb/index.html"]\n',
+                   encoding="utf-8")
+    proc = ogi("crawl", "--sites", reg, "--db", tmp_path / "a.db", "-s", "RETRY_TIMES=0", "-s", "ROBOTSTXT_OBEY=False")
+    assert proc.returncode == 3 and "xx_down" in proc.stderr
+
+
+def test_serve_without_an_archive_exits_2(tmp_path):
+    proc = ogi("serve", tmp_path / "none.db")
+    assert proc.returncode == 2 and "no archive" in proc.stderr
+
+
+def test_scrapy_list_works_from_the_repo_root():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert {"trs", "hanweb", "catalog", "generic"} <= set(proc.stdout.split())

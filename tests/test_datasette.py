@@ -1,0 +1,93 @@
+"""Datasette on a demo archive, through its own client, with the project's metadata and plugin."""
+import asyncio
+import urllib.parse
+import pathlib
+
+import pytest
+import yaml
+from datasette.app import Datasette
+
+from conftest import ROOT
+
+METADATA = ROOT / "archive/datasette/metadata.yaml"
+
+
+@pytest.fixture(scope="module")
+def ds(demo_db):
+    from archive.cli import datasette_metadata
+
+    db, _ = demo_db
+    return Datasette([str(db)], metadata=datasette_metadata(pathlib.Path(db).stem))
+
+
+def get(ds, path):
+    async def go():
+        return await ds.client.get(path)
+    return asyncio.run(go())
+
+
+def test_reports_table_is_served(ds, manifest):
+    r = get(ds, "/archive/reports.json?_shape=array&_col=title")
+    assert r.status_code == 200 and len(r.json()) == len(manifest["reports"])
+
+
+def test_plugin_functions_are_there(ds):
+    r = get(ds, "/archive.json?sql=select+to_simplified('懷化市財政局')+as+s,+to_traditional('怀化')+as+t&_shape=array")
+    assert r.json() == [{"s": "怀化市财政局", "t": "懷化"}]
+
+
+@pytest.mark.parametrize("q", ["懷化市財政局", "怀化市财政局"])
+def test_search_finds_a_report_in_either_script(ds, q):
+    r = get(ds, f"/archive/search_titles.json?q={q}&_shape=array")
+    assert r.status_code == 200
+    assert [row["title"] for row in r.json()] == ["怀化市财政局2020年政府信息公开工作年度报告"]
+
+
+def test_failing_checks_query_lists_the_source_error(ds):
+    rows = get(ds, "/archive/failing_checks.json?_shape=array").json()
+    assert {(r["rule"], r["subject"]) for r in rows} == {("review_litigation.total", "review"),
+                                                          ("review_litigation.total", "suit_after_review")}
+
+
+def test_metadata_describes_every_table_and_facets_work(ds):
+    meta = yaml.safe_load(METADATA.read_text(encoding="utf-8"))["databases"]["archive"]["tables"]
+    names = get(ds, "/archive.json").json()["tables"]
+    assert {t["name"] for t in names if not t["name"].startswith("_")} <= set(meta)
+    r = get(ds, "/archive/reports.json?_facet=report_year")
+    assert r.status_code == 200 and r.json()["facet_results"]["report_year"]["results"]
+
+
+def test_ogi_archive_serve_runs_datasette_over_http(demo_db, tmp_path):
+    """The real `ogi-archive serve` process, fetched over HTTP on 127.0.0.1."""
+    import json
+    import shutil
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    from conftest import BIN
+
+    db = tmp_path / "nightly.db"  # a name other than archive.db: the metadata must follow it
+    shutil.copy(demo_db[0], db)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([str(BIN / "ogi-archive"), "serve", str(db), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        q = urllib.parse.quote("懷化")
+        rows = json.load(urllib.request.urlopen(f"{base}/nightly/search_titles.json?q={q}&_shape=array", timeout=5))
+        assert [r["agency"] for r in rows] == ["怀化市财政局"]
+        meta = json.load(urllib.request.urlopen(base + "/-/metadata.json", timeout=5))
+        assert "reports" in meta["databases"]["nightly"]["tables"]
+    finally:
+        proc.terminate()
+        proc.wait(10)

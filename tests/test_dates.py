@@ -1,0 +1,41 @@
+import pytest
+
+from pipelines.dates import labelled_page_date, parse_date, url_date
+
+
+@pytest.mark.parametrize("raw,iso", [
+    ("2021-01-25 14:59", "2021-01-25T14:59:00+08:00"),
+    ("2022-04-17 14:46:00", "2022-04-17T14:46:00+08:00"),
+    ("发布日期: 2020/12/31 14:29:32", "2020-12-31T14:29:32+08:00"),
+    ("發布時間:2021-01-25 14:59信息來源:市財政局", "2021-01-25T14:59:00+08:00"),
+    ("时间:2017-01-12 10:01", "2017-01-12T10:01:00+08:00"),
+    ("2021年1月25日", "2021-01-25"),
+    ("二〇二一年一月二十五日", "2021-01-25"),
+    ("二○二○年十二月三十一日", "2020-12-31"),
+    ("(2026年1月23日)", "2026-01-23"),
+    ("D:20250225100250+08'00'", "2025-02-25T10:02:50+08:00"),
+    ("D:20240226144123+06'41'", "2024-02-26T14:41:23+08:00"),  # broken offset: wall time kept
+    ("Mon, 25 Jan 2021 06:59:00 GMT", "2021-01-25T14:59:00+08:00"),
+    ("时间: 2017年06月08日", "2017-06-08"),
+])
+def test_parse_date(raw, iso):
+    assert parse_date(raw) == iso
+
+
+@pytest.mark.parametrize("raw", ["", None, "政府信息公开", "2021-13-45"])
+def test_not_a_date(raw):
+    assert parse_date(raw) is None
+
+
+def test_labelled_page_date_needs_its_label():
+    assert labelled_page_date("發布時間:2021-01-25 14:59信息來源:市財政局") == "2021-01-25T14:59:00+08:00"
+    assert labelled_page_date("本报告所列数据统计期限为2020年1月1日至12月31日") is None
+
+
+@pytest.mark.parametrize("url,iso", [
+    ("http://czj.huaihua.gov.cn/zwgk/xxgknb/202101/t20210125_5873012.html", "2021-01-25"),
+    ("http://www.taizhou.gov.cn/art/2018/2/28/art_46355_1634538.html", "2018-02-28"),
+    ("http://www.shuyang.gov.cn/sygfj/gknb/202401/2ecfb31a335f4d689220a3a23e24a986.shtml", None),
+])
+def test_url_date(url, iso):
+    assert url_date(url) == iso

@@ -1,0 +1,121 @@
+"""The real spiders and pipelines on the bundled mirror, served on 127.0.0.1."""
+import json
+import sqlite3
+
+from conftest import CORPUS, ROOT, needs_corpus
+
+
+def rows(db, sql, *args):
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, args)]
+    finally:
+        conn.close()
+
+
+def test_demo_archives_exactly_the_mirrors_reports(demo_db, manifest):
+    db, _ = demo_db
+    got = {r["url"].split("/", 3)[3]: r for r in rows(db, "select * from reports")}
+    want = {m["path"].lstrip("/"): m for m in manifest["reports"]}
+    assert set(got) == set(want)
+    assert rows(db, "select count(*) n from reports")[0]["n"] == len(manifest["reports"])
+
+
+def test_no_news_page_is_taken_for_a_report(demo_db, manifest):
+    db, _ = demo_db
+    urls = {r["url"] for r in rows(db, "select url from reports")}
+    for path in manifest["non_reports"]:
+        assert not any(u.endswith(path) for u in urls), path
+
+
+def test_report_metadata_matches_the_mirror(demo_db, manifest):
+    db, _ = demo_db
+    got = {r["url"].split("/", 3)[3]: r for r in rows(db, "select * from reports")}
+    for m in manifest["reports"]:
+        r = got[m["path"].lstrip("/")]
+        for key in ("title", "title_original", "report_year", "agency", "published_at", "script", "format_version"):
+            assert r[key] == m[key], (m["path"], key, r[key], m[key])
+        assert r["parse_status"] == "ok"
+
+
+def test_traditional_page_keeps_original_and_simplified_text(demo_db):
+    db, _ = demo_db
+    (r,) = rows(db, "select * from reports where script = 'traditional'")
+    assert r["published_at"] == "2021-01-25T14:59:00+08:00" and r["published_from"] == "page"
+    assert "懷化市財政局" in r["text_original"] and "怀化市财政局" in r["text"]
+    assert not any(ch in r["text"] for ch in "麵製係隻")
+    assert any(ch in r["text_original"] for ch in "麵製係隻")
+
+
+def test_pdf_attachment_is_captured_and_parsed(demo_db, manifest):
+    db, _ = demo_db
+    (m,) = [m for m in manifest["reports"] if m.get("attachment")]
+    (cap,) = rows(db, "select * from captures where url like ?", "%" + m["attachment"])
+    assert cap["content_type"].startswith("application/pdf")
+    (r,) = rows(db, "select * from reports where url like ?", "%" + m["path"])
+    assert r["kind"] == "pdf" and r["n_cells"] > 150
+
+
+def test_every_capture_body_is_stored_with_its_sha256(demo_db):
+    import hashlib
+
+    db, _ = demo_db
+    for cap in rows(db, "select c.sha256, b.content from captures c join blobs b using (sha256)"):
+        assert hashlib.sha256(cap["content"]).hexdigest() == cap["sha256"]
+    assert rows(db, "select count(*) n from captures where sha256 not in (select sha256 from blobs)")[0]["n"] == 0
+
+
+def test_the_failing_checks_are_the_sources_errors(demo_db, manifest):
+    db, _ = demo_db
+    got = {r["url"].split("/", 3)[3]: r for r in rows(db, "select * from reports")}
+    for m in manifest["reports"]:
+        rid = got[m["path"].lstrip("/")]["id"]
+        failing = sorted(f"{c['rule']}:{c['subject']}" for c in rows(db, "select * from checks where report_id = ? and ok = 0", rid))
+        assert failing == sorted(m["checks_failing"]), m["path"]
+
+
+@needs_corpus()
+def test_demo_cells_equal_the_corpus_values_they_carry(demo_db, manifest):
+    db, _ = demo_db
+    expected = {c["file"]: c for c in json.loads((CORPUS / "expected.json").read_text())["cases"]}
+    got = {r["url"].split("/", 3)[3]: r["id"] for r in rows(db, "select id, url from reports")}
+    for m in manifest["reports"]:
+        case = expected[m["facts_from"].rsplit("/", 1)[1]]
+        cells = {(c["table_key"], c["row_key"], c["column_key"]): c["value"]
+                 for c in rows(db, "select * from cells where report_id = ?", got[m["path"].lstrip("/")])}
+        for c in case["cells"]:
+            assert cells.get((c["table"], c["row"], c["column"])) == c["value"], (m["path"], c)
+
+
+def test_run_is_recorded_with_counts(demo_db, manifest):
+    db, proc = demo_db
+    (run,) = rows(db, "select * from crawl_runs")
+    assert run["status"] == "ok" and run["reports_new"] == len(manifest["reports"]) and run["finished_at"]
+    assert set(json.loads(run["site_stats"])) == set(manifest["sites"])
+    assert "reports:" in proc.stdout and "ogi-archive serve" in proc.stdout
+
+
+def test_second_run_adds_no_report_and_keeps_every_capture(demo_db, tmp_path, manifest):
+    import shutil
+
+    from conftest import ogi
+
+    db = tmp_path / "again.db"
+    shutil.copy(demo_db[0], db)
+    before = rows(db, "select count(*) n from captures")[0]["n"]
+    proc = ogi("demo", "--db", db)
+    assert proc.returncode == 0, proc.stderr
+    assert rows(db, "select count(*) n from reports")[0]["n"] == len(manifest["reports"])
+    run = rows(db, "select * from crawl_runs order by id desc limit 1")[0]
+    assert run["reports_new"] == 0 and run["reports_unchanged"] == len(manifest["reports"])
+    assert rows(db, "select count(*) n from captures")[0]["n"] > before
+
+
+def test_demo_mirror_links_are_all_inside_the_mirror():
+    import re
+
+    mirror = ROOT / "crawler" / "demo" / "mirror"
+    for page in mirror.rglob("*html"):
+        for href in re.findall(r'href="([^"]+)"', page.read_text(encoding="utf-8")):
+            assert not href.startswith(("http://", "https://")), (page, href)

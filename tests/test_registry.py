@@ -1,0 +1,38 @@
+import pytest
+
+from crawler.registry import RegistryError, load_file, load_sites
+
+from conftest import ROOT
+
+
+def test_shipped_registry_loads_and_ids_are_unique():
+    sites = load_sites()
+    assert len({s.id for s in sites}) == len(sites)
+
+
+def test_demo_registry_substitutes_the_base():
+    sites = load_file(ROOT / "crawler/demo/sites.toml", base="http://127.0.0.1:1234")
+    assert all(u.startswith("http://127.0.0.1:1234/") for s in sites for u in s.start_urls)
+
+
+@pytest.mark.parametrize("entry,reason", [
+    ('id = "ok_id"\nname = "x"', "'start_urls' is required"),
+    ('id = "ok_id"\nname = "x"\nstart_urls = "http://x/"', "must be a list"),
+    ('id = "ok_id"\nname = "x"\nstart_urls = ["ftp://x/"]', "must be a list of http"),
+    ('id = "ok_id"\nname = "x"\nstart_urls = ["http://x/"]\ncms = "drupal"', "is not one of"),
+    ('id = "ok_id"\nname = "x"\nstart_urls = ["http://x/"]\nregion_code = "4312"', "6-digit"),
+    ('id = "ok_id"\nname = "x"\nstart_urls = ["http://x/"]\ncolour = "red"', "unknown key"),
+])
+def test_bad_entries_name_file_entry_and_reason(tmp_path, entry, reason):
+    f = tmp_path / "bad.toml"
+    f.write_text("[[site]]\n" + entry + "\n", encoding="utf-8")
+    with pytest.raises(RegistryError) as e:
+        load_file(f)
+    assert "bad.toml" in str(e.value) and "site #1" in str(e.value) and reason in str(e.value)
+
+
+def test_duplicate_ids_across_files_are_refused(tmp_path):
+    for name in ("a.toml", "b.toml"):
+        (tmp_path / name).write_text('[[site]]\nid = "dup_id"\nname = "x"\nstart_urls = ["http://x/"]\n', encoding="utf-8")
+    with pytest.raises(RegistryError, match="already used"):
+        load_sites(tmp_path)

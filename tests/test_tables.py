@@ -1,0 +1,110 @@
+"""The table reader on small inputs of every shape it must read."""
+from pipelines.checks import run_checks
+from pipelines.document import load_document
+from pipelines.report import parse_bytes
+from pipelines.tables import REQUEST_ROWS, read_tables
+
+LABELS_2021 = [
+    "一、本年新收政府信息公开申请数量", "二、上年结转政府信息公开申请数量", "（一）予以公开",
+    "（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "1.属于国家秘密", "2.其他法律行政法规禁止公开",
+    "3.危及“三安全一稳定”", "4.保护第三方合法权益", "5.属于三类内部事务信息", "6.属于四类过程性信息",
+    "7.属于行政执法案卷", "8.属于行政查询事项", "1.本机关不掌握相关政府信息", "2.没有现成信息需要另行制作",
+    "3.补正后申请内容仍不明确", "1.信访举报投诉类申请", "2.重复申请", "3.要求提供公开出版物",
+    "4.无正当理由大量反复申请", "5.要求行政机关确认或重新出具已获取信息",
+    "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+    "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", "3.其他", "（七）总计",
+    "四、结转下年度继续办理",
+]
+KEYS_2021 = [k for k, _ in REQUEST_ROWS if k != "other"]
+# natural_person for each row; every org column 0 but business (1 on granted rows); totals add up
+NATURAL = [10, 2, 4, 1, 0, 0, 0, 1, 0, 0, 0, 0, 3, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 11, 1]
+BUSINESS = [1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]
+
+
+def request_rows():
+    for label, n, b in zip(LABELS_2021, NATURAL, BUSINESS):
+        yield label, [n, b, 0, 0, 0, 0, n + b]
+
+
+def html_table():
+    head = ('<tr><td rowspan="3" colspan="3">（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）</td>'
+            '<td colspan="7">申请人情况</td></tr><tr><td rowspan="2">自然人</td><td colspan="5">法人或其他组织</td>'
+            '<td rowspan="2">总计</td></tr><tr><td>商业<br>企业</td><td>科研<font>机构</font></td><td>社会公益组织</td>'
+            '<td>法律服务机构</td><td>其他</td></tr>')
+    body = []
+    for i, (label, values) in enumerate(request_rows()):
+        left = f'<td colspan="3">{label}</td>' if i in (0, 1, 23, 24) else f"<td></td><td>{label}</td>"
+        if i == 2:
+            left = '<td rowspan="22">三、本年度办理结果</td><td colspan="2">（一）予以公开</td>'
+        body.append("<tr>" + left + "".join(f"<td>&nbsp;{v}&nbsp;</td>" for v in values) + "</tr>")
+    return f"<table border=1>{head}{''.join(body)}</table>"
+
+
+def cells_of(rows_or_html, table="requests"):
+    doc = load_document(rows_or_html.encode(), "text/html" if "<table" in rows_or_html else "text/plain")
+    return {(c["row"], c["column"]): c["value"] for c in read_tables(doc.rows).cells if c["table"] == table}
+
+
+def test_html_requests_table_with_three_row_header_and_rowspans():
+    got = cells_of("<html><body><p>三、收到和处理政府信息公开申请情况</p>" + html_table() + "</body></html>")
+    assert len(got) == 25 * 7
+    for key, (_, values) in zip(KEYS_2021, request_rows()):
+        assert [got[(key, c)] for c in ("natural_person", "business", "total")] == [values[0], values[1], values[6]]
+
+
+def test_flattened_text_one_cell_per_line():
+    lines = ["三、收到和处理政府信息公开申请情况", "申请人情况", "自然人", "法人或其他组织", "总计", "商业企业", "科研机构",
+             "社会公益组织", "法律服务机构", "其他"]
+    for label, values in request_rows():
+        lines += [label] + [str(v) for v in values]
+    got = cells_of("\n".join(lines))
+    assert got[("new_received", "total")] == 11 and got[("other_other", "natural_person")] == 0
+    assert got[("carried_forward", "natural_person")] == 1 and len(got) == 175
+
+
+def test_pipe_rows_and_blank_cells_keep_positions():
+    text = "三、收到和处理政府信息公开申请情况\n| 申请人情况 | 自然人 | 商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他 | 总计 |\n|---|---|---|---|---|---|---|---|\n"
+    text += "| 一、本年新收政府信息公开申请数量 | 5 |  | — | 0 | 0 | 0 | 5 |\n"
+    got = cells_of(text)
+    assert got[("new_received", "natural_person")] == 5
+    assert ("new_received", "business") not in got and ("new_received", "research") not in got  # blank ≠ 0
+    assert got[("new_received", "public_interest")] == 0 and got[("new_received", "total")] == 5
+
+
+def test_fifteen_numbers_on_one_line():
+    text = ("四、政府信息公开行政复议、行政诉讼情况\n行政复议 行政诉讼\n结果维持 结果纠正 其他结果 尚未审结 总计\n"
+            "10 1 0 0 11 0 0 0 0 0 5 0 0 0 5\n五、存在的主要问题及改进情况\n今年共2件。")
+    got = cells_of(text, "review_litigation")
+    assert got[("review", "upheld")] == 10 and got[("review", "total")] == 11
+    assert got[("suit_after_review", "upheld")] == 5 and len(got) == 15
+
+
+def test_active_2019_money_and_signs():
+    text = ("二、主动公开政府信息情况\n第二十条第（五）项\n信息内容\n上一年项目数量\n本年增/减\n处理决定数量\n行政许可\n12\n-3\n40\n"
+            "第二十条第（九）项\n信息内容\n采购项目数量\n采购总金额\n政府集中采购\n361\n5.19亿元\n三、收到和处理政府信息公开申请情况")
+    doc = load_document(text.encode(), "text/plain")
+    cells = {(c["row"], c["column"]): c for c in read_tables(doc.rows).cells}
+    assert cells[("licensing", "change")]["value"] == -3
+    assert cells[("procurement", "amount")]["value"] == 51900 and cells[("procurement", "amount")]["unit"] == "万元"
+    assert cells[("procurement", "amount")]["raw"] == "5.19亿元"
+
+
+def test_checks_report_expected_and_actual():
+    cells = [{"table": "review_litigation", "row": "review", "column": c, "value": v}
+             for c, v in zip(["upheld", "corrected", "other", "pending", "total"], [10, 1, 0, 0, 0])]
+    (check,) = run_checks(cells)
+    assert check == {"rule": "review_litigation.total", "subject": "review", "ok": False, "expected": 11, "actual": 0}
+
+
+def test_checks_on_a_consistent_table_all_pass():
+    got = load_document(("<p>三、收到和处理政府信息公开申请情况</p>" + html_table()).encode(), "text/html")
+    checks = run_checks(read_tables(got.rows).cells)
+    rules = {c["rule"] for c in checks}
+    assert rules == {"requests.balance", "requests.row_total", "requests.outcome_total"}
+    assert all(c["ok"] for c in checks), [c for c in checks if not c["ok"]]
+
+
+def test_a_broken_pdf_is_data_not_a_crash():
+    report = parse_bytes(b"%PDF-1.4 this is not really a pdf", "application/pdf")
+    assert report["parse_status"] == "error" and "could not be read" in report["warnings"][0]
+    assert report["cells"] == []
