@@ -146,7 +146,7 @@ def demo(db, settings):
     finally:
         for s in servers:
             s.shutdown()
-    click.echo(f"open it:        ogi-archive serve {db}")
+    click.echo(f"open it:        {pathlib.Path(sys.argv[0])} serve {db}")
     if result["failed"]:
         sys.exit(EXIT_SITE_FAILED)
 

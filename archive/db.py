@@ -55,6 +55,26 @@ def m001_initial(db):
     )
 
 
+@migrations()
+def m002_agencies_and_regions(db):
+    """Normalisation (issue 4): every report's agency mapped to a region, one id per agency."""
+    reports = db.table("reports")
+    for col in ("title_script", "agency_id", "agency_from", "region_code", "province", "prefecture", "county",
+                "level", "agency_kind", "index_no", "doc_no", "category"):
+        reports.add_column(col, str)
+    reports.create_index(["agency_id", "report_year"])
+    reports.create_index(["province"])
+    db.table("agencies").create(
+        {"id": str, "agency_key": str, "name": str, "region_code": str, "province": str, "prefecture": str,
+         "county": str, "level": str, "kind": str, "names_seen": str},
+        pk="id",
+    )
+    db.table("report_copies").create(
+        {"report_id": str, "url": str, "capture_id": int, "seen": str},
+        pk=("report_id", "url"), foreign_keys=[("report_id", "reports", "id"), ("capture_id", "captures", "id")],
+    )
+
+
 def open_archive(path):
     """The archive at ``path`` (created if missing), migrated to the current schema."""
     path = pathlib.Path(path)

@@ -6,6 +6,7 @@ fields, sections, cells and checks describe the capture it points to.
 """
 import hashlib
 import json
+import re
 from urllib.parse import urlsplit
 from datetime import datetime, timezone
 
@@ -14,13 +15,31 @@ def now():
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+_GATEWAY = re.compile(r"^/gate/big5/[^/]+(/.*)$")
+
+
+def canonical_url(url):
+    """The original of a big5 gateway copy: ``https://big5.x.gov.cn/gate/big5/www.x.gov.cn/a.html`` → ``…/a.html``."""
+    parts = urlsplit(url)
+    m = _GATEWAY.match(parts.path)
+    if not m:
+        return url
+    host = parts.path.split("/")[3]
+    return f"{parts.scheme}://{host}{m.group(1)}" + ("?" + parts.query if parts.query else "")
+
+
+def is_gateway_copy(url):
+    return bool(_GATEWAY.match(urlsplit(url).path))
+
+
 def report_id(site_id, url):
     """A report's identity: its site and the URL's path and query.
 
     The host and scheme are left out, so a site that moves to https or a new
-    domain (or the demo mirror on a new port) keeps its reports' ids.
+    domain (or the demo mirror on a new port) keeps its reports' ids; a big5
+    gateway copy has the id of its simplified original.
     """
-    parts = urlsplit(url)
+    parts = urlsplit(canonical_url(url))
     key = parts.path + ("?" + parts.query if parts.query else "")
     return hashlib.sha256(f"{site_id}\n{key}".encode()).hexdigest()[:16]
 
@@ -60,11 +79,41 @@ def save_capture(db, capture):
     return db.table("captures").insert(row).last_pk, sha
 
 
+# the parsed report's fields that are stored as they are on the report row
+REPORT_FIELDS = (
+    "title", "title_original", "title_script", "report_year", "agency", "agency_id", "agency_from", "published_at",
+    "published_from", "source", "script", "format_version", "kind", "region_code", "province", "prefecture",
+    "county", "level", "agency_kind", "index_no", "doc_no", "category", "text_original", "text",
+)
+
+
+def save_agency(db, parsed):
+    """One row per agency id; every way its name was written is kept in names_seen."""
+    table = db.table("agencies")
+    aid = parsed["agency_id"]
+    seen = set()
+    if table.count_where("id = ?", [aid]):
+        seen = set(json.loads(table.get(aid)["names_seen"] or "[]"))
+    seen |= {parsed["agency"]} if parsed.get("agency") else set()
+    table.upsert({
+        "id": aid, "agency_key": parsed.get("agency_key"), "name": parsed.get("agency"),
+        "region_code": parsed.get("region_code"), "province": parsed.get("province"),
+        "prefecture": parsed.get("prefecture"), "county": parsed.get("county"), "level": parsed.get("level"),
+        "kind": parsed.get("agency_kind"), "names_seen": json.dumps(sorted(seen), ensure_ascii=False),
+    }, pk="id")
+
+
 def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None):
     """Insert or update the report found at ``url``; returns 'new', 'changed' or 'unchanged'."""
     rid = report_id(site_id, url)
     existing = db.table("reports").get(rid) if db.table("reports").count_where("id = ?", [rid]) else None
     stamp = now()
+    if existing and is_gateway_copy(url) and not is_gateway_copy(existing["url"]):
+        # the traditional-script copy of a report already archived from its original:
+        # the capture is kept and linked, the report stays the original's
+        db.table("report_copies").upsert({"report_id": rid, "capture_id": capture_id, "url": url, "seen": stamp},
+                                         pk=("report_id", "url"))
+        return "copy"
     if existing and existing["sha256"] == sha:
         db.table("reports").update(rid, {"last_seen": stamp, "removed_at": None, "url": url})
         return "unchanged"
@@ -77,10 +126,11 @@ def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None):
         "warnings": json.dumps(parsed.get("warnings", []), ensure_ascii=False),
         "published_candidates": json.dumps(parsed.get("published_candidates", []), ensure_ascii=False),
     }
-    for key in ("title", "title_original", "report_year", "agency", "published_at", "published_from", "source",
-                "script", "format_version", "kind", "text_original", "text"):
+    for key in REPORT_FIELDS:
         row[key] = parsed.get(key)
     db.table("reports").upsert(row, pk="id")
+    if parsed.get("agency_id"):
+        save_agency(db, parsed)
     for table in ("sections", "cells", "checks"):
         db.execute(f"delete from {table} where report_id = ?", [rid])
     db.table("sections").insert_all(

@@ -78,6 +78,29 @@ def _near_title(doc, text):
     return page[max(at, 0): max(at, 0) + 2000]
 
 
+_AGENCY_LINE = re.compile(r"^[\u4e00-\u9fff（）()]{3,30}(人民政府|政府|办公室|办公厅|局|委员会|委|厅|办|署|院|中心|管委会|管理委员会)$")
+
+
+def agency_from_signature(text):
+    """The agency named in the signature: a name alone on one of the last lines."""
+    lines = [re.sub(r"\s+", "", l) for l in (text or "").splitlines()[-8:]]
+    for line in reversed(lines):
+        line = to_simplified(line)
+        if _AGENCY_LINE.match(line):
+            return line
+    return None
+
+
+def catalog_fields(doc):
+    """索引号, 文号 and category as the page's 信息公开目录 table gives them (None when absent)."""
+    c = doc.catalog
+    return {
+        "index_no": c.get("索引号") or None,
+        "doc_no": c.get("文号") or c.get("发布文号") or None,
+        "category": c.get("分类") or c.get("组配分类") or c.get("主题分类") or c.get("信息分类") or None,
+    }
+
+
 def find_source(doc, text):
     for key in ("ContentSource", "contentsource", "source"):
         if doc.meta.get(key):

@@ -2,7 +2,9 @@
 import re
 
 from .document import load_document
-from .metadata import agency_from_title, choose_date, date_candidates, find_source, find_title, report_year
+from .metadata import (agency_from_signature, agency_from_title, catalog_fields, choose_date, date_candidates,
+                       find_source, find_title, report_year)
+from .region import resolve_agency
 from .checks import run_checks
 from .script import detect_script, to_simplified
 from .tables import read_tables
@@ -19,8 +21,11 @@ _NUMERALS = "一二三四五六七八九十"
 _NOT_A_HEADING = re.compile(r"本年新收|上年结转|本年度办理结果|结转下年度|办理结果$|^.{0,3}$")
 
 
-def normalise(doc, url=None, list_date=None, last_modified=None, list_title=None):
-    """Script, title, year, agency, source and publication date of a document, originals kept."""
+def normalise(doc, url=None, list_date=None, last_modified=None, list_title=None, site_region=None):
+    """Script, title, year, agency, region, source and publication date of a document, originals kept.
+
+    site_region: the registry's region code for the site, a hint for the agency's place.
+    """
     warnings = list(doc.warnings)
     text = doc.text
     title_original = find_title(doc) or list_title
@@ -31,9 +36,15 @@ def normalise(doc, url=None, list_date=None, last_modified=None, list_title=None
     year, warn = report_year(title, simplified, published_at)
     if warn:
         warnings.append(warn)
-    agency = agency_from_title(title)
+    agency, agency_from = agency_from_title(title), "title"
+    signed = agency_from_signature(simplified)
+    if signed and (not agency or (signed.endswith(agency) and len(signed) > len(agency))):
+        agency, agency_from = signed, "signature"  # 市财政局 in the title, 怀化市财政局 signed
     if not agency:
-        warnings.append("agency not found in the title")
+        agency, agency_from = to_simplified(doc.meta.get("SiteName")) or None, "site"
+        warnings.append("agency not in the title or signature: taken from the site name" if agency else "agency not found")
+    source = to_simplified(find_source(doc, text))
+    region = resolve_agency(agency, site_region=site_region, site_id_code=doc.meta.get("SiteIDCode"))
     return {
         "parse_status": PARSE_STATUS.get(doc.kind, "needs_conversion"),
         "title": title,
@@ -43,8 +54,14 @@ def normalise(doc, url=None, list_date=None, last_modified=None, list_title=None
         "published_at": published_at,
         "published_from": published_from,
         "published_candidates": candidates,
-        "source": to_simplified(find_source(doc, text)),
+        "agency_from": agency_from,
+        "source": source,
         "script": detect_script(text) or detect_script(title_original or ""),
+        "title_script": detect_script(title_original or ""),
+        **{k: region[k] for k in ("agency_id", "agency_key", "region_code", "province", "prefecture", "county",
+                                  "level")},
+        "agency_kind": region["kind"],
+        **catalog_fields(doc),
         "kind": doc.kind,
         "text_original": text,
         "text": simplified,

@@ -43,7 +43,8 @@ class NormalisePipeline(_Pipeline):
             doc = load_document(item["body"], item.get("content_type"), item["url"])
             item["document"] = doc
             item["parsed"] = normalise(doc, url=item.get("page_url") or item["url"], list_date=item.get("list_date"),
-                                       last_modified=item.get("last_modified"), list_title=item.get("list_title"))
+                                       last_modified=item.get("last_modified"), list_title=item.get("list_title"),
+                                       site_region=item.get("site_region"))
         except Exception as e:  # the capture is kept whatever happens here
             item["parsed"] = _failed(e)
         return item

@@ -111,6 +111,7 @@ class ReportSpider(scrapy.Spider):
         headers = response.headers
         return {
             "site_id": self.site.id,
+            "site_region": self.site.region_code,
             "url": response.request.url,
             "final_url": response.url,
             "status": response.status,
