@@ -208,5 +208,14 @@ def sites_list(registry):
     except RegistryError as e:
         click.echo(f"ogi-archive sites: bad registry entry: {e}", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    for s in sorted(entries, key=lambda s: (s.region_code or "", s.id)):
-        click.echo(f"{s.id:28} {s.region_code or '-':7} {s.cms:8} {s.name}  {s.start_urls[0]}")
+    from pipelines.region import region_of
+
+    groups = {}
+    for s in entries:
+        province = region_of(s.region_code)["province"] if s.region_code and s.region_code != "000000" else "中央 (central)"
+        groups.setdefault(province or "(no region)", []).append(s)
+    for province in sorted(groups, key=lambda p: min(s.region_code or "" for s in groups[p])):
+        click.echo(f"{province} ({len(groups[province])})")
+        for s in sorted(groups[province], key=lambda s: (s.region_code or "", s.id)):
+            click.echo(f"  {s.id:26} {s.region_code or '-':7} {s.cms:8} {s.name}  {s.start_urls[0]}")
+    click.echo(f"{len(entries)} sites")

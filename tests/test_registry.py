@@ -36,3 +36,24 @@ def test_duplicate_ids_across_files_are_refused(tmp_path):
         (tmp_path / name).write_text('[[site]]\nid = "dup_id"\nname = "x"\nstart_urls = ["http://x/"]\n', encoding="utf-8")
     with pytest.raises(RegistryError, match="already used"):
         load_sites(tmp_path)
+
+
+def test_shipped_registry_covers_every_province_and_a_hundred_more():
+    from pipelines.region import code_level
+
+    sites = load_sites()
+    provincial_governments = {s.region_code[:2] for s in sites if code_level(s.region_code) == "provincial"
+                              and s.name.endswith(("人民政府", "自治区人民政府"))}
+    assert len(provincial_governments) == 31
+    assert len(sites) >= 131
+    assert all(s.note for s in sites), "every entry says where its URL was seen"
+
+
+def test_sites_list_groups_by_province():
+    from conftest import ogi
+
+    proc = ogi("sites", "list")
+    assert proc.returncode == 0
+    lines = proc.stdout.splitlines()
+    assert any(line.startswith("江苏省 (") for line in lines) and any(line.startswith("中央") for line in lines)
+    assert lines[-1] == f"{len(load_sites())} sites"
