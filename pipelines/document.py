@@ -28,7 +28,7 @@ BODY_SELECTORS = (
 CATALOG_LABELS = (
     "索引号", "分类", "组配分类", "主题分类", "信息分类", "发布机构", "发文机关", "发文日期", "公开日期",
     "成文日期", "生成日期", "发布日期", "文号", "发布文号", "有效性", "时效", "关键词", "名称", "标题",
-    "信息名称", "信息来源", "主题词",
+    "信息名称", "信息来源", "主题词", "发布单位", "公开方式", "公开时限",
 )
 PAGE_NUMBER = re.compile(r"^\s*[-—–－]\s*\d{1,3}\s*[-—–－]\s*$|^\s*第\s*\d+\s*页(\s*[/，,]?\s*共\s*\d+\s*页)?\s*$")
 ATTACHMENT_EXT = re.compile(r"\.(pdf|docx?|wps|xlsx?|et|rtf|ofd|zip|rar)(?:$|[?#])", re.I)
@@ -120,11 +120,30 @@ def load_document(body, content_type=None, url=None):
 _PIPE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 
 
+_NUMBERISH = re.compile(r"^[+\-]?\d[\d.,，]*(?:[（(][^)）]*[)）])?\s*(?:件|条|个|项|万元|亿元|元)?$|^[-—/／]$")
+
+
 def text_rows(lines):
+    """Rows from lines of text: pipe and tab-separated lines are table rows, others lines.
+
+    Where a text puts one cell on each line with no blank lines between them, a
+    blank line between two cells of a table is an empty cell, and is kept as one.
+    """
+    lines = list(lines)
+    single_spaced = _single_spaced(lines)
     rows = []
-    for raw in lines:
+    for i, raw in enumerate(lines):
+        if "\t" in raw.strip("\t\r\n ") and raw.count("\t") >= 1 and not raw.lstrip().startswith("|"):
+            cells = [clean(c) for c in raw.rstrip("\r\n").split("\t")]
+            if any(cells):
+                rows.append(Row(cells, grid=True))
+            continue
         line = clean(raw)
-        if not line or PAGE_NUMBER.match(line) or _PIPE_SEPARATOR.match(line):
+        if not line:
+            if single_spaced and rows and _cell_like(rows[-1]) and _next_is_cell(lines, i):
+                rows.append(Row([""]))
+            continue
+        if PAGE_NUMBER.match(line) or _PIPE_SEPARATOR.match(line):
             continue
         if line.startswith("|") and line.count("|") >= 2:
             cells = [clean(c) for c in line.strip("|").split("|")]
@@ -135,6 +154,34 @@ def text_rows(lines):
         if line:
             rows.append(Row([line]))
     return rows
+
+
+def _single_spaced(lines):
+    """True when cells stand on consecutive lines (so a blank line is an empty cell),
+    False when every line is followed by a blank line (the blank is a separator)."""
+    gaps, run, prev = [], 0, None
+    for raw in lines:
+        t = clean(raw)
+        if not t:
+            run += 1
+            continue
+        if prev is not None and _NUMBERISH.match(t) and (_NUMBERISH.match(prev) or len(prev) <= 40):
+            gaps.append(run)
+        prev, run = t, 0
+    return bool(gaps) and sum(1 for g in gaps if g == 1) < 0.5 * len(gaps)
+
+
+def _cell_like(row):
+    t = row.text
+    return not row.grid and (bool(_NUMBERISH.match(t)) or t == "" or (len(t) <= 40 and not re.search(r"[，。；;]", t[:-1])))
+
+
+def _next_is_cell(lines, i):
+    for raw in lines[i + 1:]:
+        t = clean(raw)
+        if t:
+            return bool(_NUMBERISH.match(t))
+    return False
 
 
 def text_document(text):

@@ -8,7 +8,7 @@ TITLE_RE = re.compile(r"(政府信息公开|政务公开|信息公开)(工作)?(
 _YEAR_IN_TITLE = re.compile(r"((?:19|20)\d\d)\s*年(?:度)?")
 _CN_YEAR_IN_TITLE = re.compile(r"([〇零○一二三四五六七八九]{4})\s*年")
 _STAT_PERIOD = re.compile(r"统计(?:期限|周期|时限|区间)[^。]{0,12}?((?:19|20)\d\d)\s*年\s*1\s*月\s*1\s*日")
-_SOURCE = re.compile(r"(?:信息来源|来源|发布机构|發布機構|信息來源|來源)\s*[:：]\s*([^\s:：|]{2,30}?)(?=\s|$|发布|發布|时间|時間|浏览|字号|【|\||作者|点击)")
+_SOURCE = re.compile(r"(?:信息来源|来源|发布机构|發布機構|信息來源|來源|发布单位)\s*[:：]?\s*([^\s:：|]{2,30}?)(?=\s|$|发布|發布|时间|時間|浏览|字号|【|\||作者|点击)")
 
 
 def find_title(doc):
@@ -78,7 +78,7 @@ def _near_title(doc, text):
     return page[max(at, 0): max(at, 0) + 2000]
 
 
-_AGENCY_LINE = re.compile(r"^[\u4e00-\u9fff（）()]{3,30}(人民政府|政府|办公室|办公厅|局|委员会|委|厅|办|署|院|中心|管委会|管理委员会)$")
+_AGENCY_LINE = re.compile(r"^[\u4e00-\u9fff（）()]{3,30}(人民政府|政府|办公室|办公厅|局|委员会|委|厅|办|署|院|中心|管委会|管理委员会|办事处)$")
 
 
 def agency_from_signature(text):
@@ -107,8 +107,9 @@ def find_source(doc, text):
             return doc.meta[key]
     if doc.catalog.get("发布机构"):
         return doc.catalog["发布机构"]
-    if doc.catalog.get("信息来源"):
-        return doc.catalog["信息来源"]
+    for label in ("发布单位", "信息来源"):
+        if doc.catalog.get(label):
+            return doc.catalog[label]
     m = _SOURCE.search(_near_title(doc, text))
     return m.group(1) if m else None
 

@@ -18,7 +18,9 @@ PARSE_STATUS = {"html": "ok", "text": "ok", "pdf": "ok", "image": "needs_ocr", "
 _HEADING = re.compile(r"^([一二三四五六七八九十]{1,3})\s*[、.．]\s*(.{2,40})$")
 _NUMERALS = "一二三四五六七八九十"
 # row labels of the statistics tables that look like section headings
-_NOT_A_HEADING = re.compile(r"本年新收|上年结转|本年度办理结果|结转下年度|办理结果$|^.{0,3}$")
+_NOT_A_HEADING = re.compile(r"本年新收|上年结转|本年度办理结果|结转下年度|办理结果$|^.$")
+# a heading run into its paragraph: "…如下： 一、政府信息主动公开情况 全年主动公开…"
+_INLINE_HEADING = re.compile(r"(?:^|(?<=[\s。；;：:]))([一二三四五六七八九十])、([^\s。，,；;：:]{2,40})(?=\s|$)")
 
 
 def normalise(doc, url=None, list_date=None, last_modified=None, list_title=None, site_region=None):
@@ -56,7 +58,7 @@ def normalise(doc, url=None, list_date=None, last_modified=None, list_title=None
         "published_candidates": candidates,
         "agency_from": agency_from,
         "source": source,
-        "script": detect_script(text) or detect_script(title_original or ""),
+        "script": detect_script(text, simplified=simplified) or detect_script(title_original or ""),
         "title_script": detect_script(title_original or ""),
         **{k: region[k] for k in ("agency_id", "agency_key", "region_code", "province", "prefecture", "county",
                                   "level")},
@@ -112,16 +114,48 @@ def format_version(tables, year):
 
 
 def split_sections(rows):
-    """The numbered top-level sections (一、二、…) in order, with their simplified text."""
-    sections, current, expected = [], None, 1
+    """The numbered top-level sections (一、二、…) in order, with their simplified text.
+
+    Headings stand on their own lines; where a page runs them into its paragraphs
+    (and no heading stands alone), they are found inside the lines instead.
+    """
+    sections = _sections(_lines(rows))
+    if len(sections) < 2:
+        inline = _sections(_lines(rows, split_inline=True))
+        if len(inline) > len(sections):
+            sections = inline
+    return [{"number": s["number"], "heading": s["heading"], "text": to_simplified("\n".join(s["lines"]).strip())}
+            for s in sections]
+
+
+def _lines(rows, split_inline=False):
+    """(text, may be a heading) for each row; grid rows with several cells are never headings."""
     for row in rows:
-        line = row.text if not row.grid else (row.text if sum(1 for c in row.cells if c) == 1 else None)
-        if line is None:
-            if current is not None:
-                current["lines"].append(row.text)
+        if row.grid and sum(1 for c in row.cells if c) > 1:
+            yield row.text, False
             continue
-        s = to_simplified(re.sub(r"\s+", "", line))
-        m = _HEADING.match(s)
+        line = row.text
+        if not split_inline:
+            yield line, True
+            continue
+        cuts = [m.start() for m in _INLINE_HEADING.finditer(line)]
+        for a, b in zip([0] + cuts, cuts + [len(line)]):
+            part = line[a:b].strip()
+            if not part:
+                continue
+            m = _INLINE_HEADING.match(part)
+            if m:
+                yield part[: m.end()], True
+                if part[m.end():].strip():
+                    yield part[m.end():].strip(), False
+            else:
+                yield part, False
+
+
+def _sections(lines):
+    sections, current, expected = [], None, 1
+    for line, may_be_heading in lines:
+        m = _HEADING.match(to_simplified(re.sub(r"\s+", "", line))) if may_be_heading else None
         if m and _NUMERALS.index(m.group(1)[-1]) + 1 == expected and len(m.group(1)) == 1 \
                 and not _NOT_A_HEADING.search(m.group(2)) and not re.search(r"[，。；]", m.group(2)[:-1]):
             current = {"number": expected, "heading": m.group(2).rstrip("。"), "lines": []}
@@ -129,5 +163,4 @@ def split_sections(rows):
             expected += 1
         elif current is not None:
             current["lines"].append(line)
-    return [{"number": s["number"], "heading": s["heading"], "text": to_simplified("\n".join(s["lines"]))}
-            for s in sections]
+    return sections

@@ -5,6 +5,7 @@ phrase-based, so the artefacts of naive character-by-character converters
 (全麵, 製度, 聯係, 隻計) come back right (全面, 制度, 联系, 只计).
 """
 import re
+from operator import ne
 
 import opencc
 
@@ -31,25 +32,40 @@ def to_traditional(text):
 
 
 def _changed(a, b):
-    return sum(1 for x, y in zip(a, b) if x != y and _CJK.match(x))
+    # the converters change only CJK characters, so every difference counts
+    return sum(map(ne, a, b))
 
 
-def script_shares(text):
+SAMPLE = 4000  # characters compared at most: four windows spread over a longer text
+
+
+def _windows(text, n=4, size=SAMPLE // 4):
+    step = (len(text) - size) / (n - 1)
+    return [slice(int(i * step), int(i * step) + size) for i in range(n)]
+
+
+def script_shares(text, simplified=None):
     """(share of CJK chars that t2s changes, share that s2t changes).
 
     A traditional text has many characters t2s rewrites and few s2t rewrites;
-    a simplified text the reverse.  Lengths are preserved by both converters
-    for CJK text, so a position-wise comparison is exact.
+    a simplified text the reverse.  Both converters map CJK text position by
+    position, so the comparison is by place.  A long text is judged on four
+    windows of 1,000 characters spread over it.
     """
-    cjk = len(_CJK.findall(text or ""))
+    text = text or ""
+    if len(text) > SAMPLE:
+        windows = _windows(text)
+        aligned = simplified is not None and len(simplified) == len(text)
+        simplified = "".join(simplified[w] for w in windows) if aligned else None
+        text = "".join(text[w] for w in windows)
+    cjk = len(_CJK.findall(text))
     if not cjk:
         return 0.0, 0.0
-    t = _T2S.convert(text)
-    s = _S2T.convert(text)
-    return _changed(text, t) / cjk, _changed(text, s) / cjk
+    t = simplified if simplified is not None else _T2S.convert(text)
+    return _changed(text, t) / cjk, _changed(text, _S2T.convert(text)) / cjk
 
 
-def detect_script(text, threshold=0.02):
+def detect_script(text, threshold=0.02, simplified=None):
     """``simplified``, ``traditional`` or ``mixed`` for a text (None when no CJK).
 
     threshold: the share of CJK characters a converter must change before the
@@ -57,7 +73,7 @@ def detect_script(text, threshold=0.02):
     other converter's share near 0; a share above threshold on both sides is
     a mixed text.
     """
-    trad, simp = script_shares(text)
+    trad, simp = script_shares(text, simplified)
     if trad == 0 and simp == 0:
         return SIMPLIFIED if _CJK.search(text or "") else None
     if trad >= threshold and simp >= threshold:

@@ -141,11 +141,13 @@ def _cell_tokens(cell, in_grid):
         yield "label", cell
 
 
-_SPLIT_LINE = re.compile(r"^(?P<label>.*?[^\d\s.、．+\-])?\s*(?P<nums>(?:[+\-]?\d[\d.,]*(?:亿元|万元|元|件|条)?|[-—/])(?:\s+(?:[+\-]?\d[\d.,]*(?:亿元|万元|元|件|条)?|[-—/]))*)$")
+_NUM_TOKEN = r"(?:[+\-]?\d[\d.,]*(?:亿元|万元|元|件|条)?(?:[（(][^)）\s]*[)）])?|[-—/])"
+_SPLIT_LINE = re.compile(r"^(?P<label>.*?[^\d\s.、．+\-])?\s*(?P<nums>%s(?:\s+%s)*)$" % (_NUM_TOKEN, _NUM_TOKEN))
 
 
 def _line_tokens(line):
     """A text line: a label, a value, or ``label n n n`` (PDF text, flattened tables)."""
+    line = re.sub(r"[（(][^)）]*[)）]", lambda m: re.sub(r"\s+", "", m.group(0)), line)  # 22（其中修订 16 件）
     n = parse_number(line)
     if n is not None:
         yield "value", Value(line, *n)

@@ -54,3 +54,25 @@ def test_report_identity_ignores_host_and_scheme():
     assert report_id("s", "http://127.0.0.1:8001/a/b.html") == report_id("s", "https://www.x.gov.cn/a/b.html")
     assert report_id("s", "http://x/a/b.html") != report_id("t", "http://x/a/b.html")
     assert report_id("s", "http://x/a?id=1") != report_id("s", "http://x/a?id=2")
+
+
+def test_big5_gateway_copy_is_kept_but_does_not_replace_the_original(db):
+    orig = "https://www.mee.gov.cn/zfxxgknb/202101/t20210125_1.html"
+    big5 = "https://big5.mee.gov.cn/gate/big5/www.mee.gov.cn/zfxxgknb/202101/t20210125_1.html"
+    cap, sha = save_capture(db, {"site_id": "s", "url": orig, "body": "简体".encode(), "role": "report"})
+    assert save_report(db, "s", orig, cap, sha, parsed(5)) == "new"
+    cap2, sha2 = save_capture(db, {"site_id": "s", "url": big5, "body": "簡體".encode(), "role": "report"})
+    assert save_report(db, "s", big5, cap2, sha2, parsed(5)) == "copy"
+    (row,) = list(db.table("reports").rows)
+    assert row["url"] == orig and row["capture_id"] == cap
+    assert [r["capture_id"] for r in db.table("report_copies").rows] == [cap2]
+    assert db.table("captures").count == 2
+
+
+def test_agency_rows_collect_the_names_seen(db):
+    for i, name in enumerate(["市财政局", "怀化市财政局"]):
+        cap, sha = save_capture(db, {"site_id": "s", "url": f"http://a/{i}", "body": name.encode(), "role": "report"})
+        save_report(db, "s", f"http://a/{i}", cap, sha, {**parsed(), "agency": name, "agency_id": "a1",
+                                                         "region_code": "431200", "province": "湖南省"})
+    (a,) = list(db.table("agencies").rows)
+    assert a["id"] == "a1" and a["name"] == "怀化市财政局" and "市财政局" in a["names_seen"]

@@ -1,5 +1,7 @@
 """Parser accuracy on real reports, scored by the shared scorer: CI fails when it drops."""
 import re
+
+import pytest
 import subprocess
 import sys
 
@@ -21,3 +23,36 @@ def test_development_corpus_at_the_bar():
     proc, last, (ok, n) = score(CORPUS / "expected.json")
     assert proc.returncode == 0, proc.stdout
     assert ok == n, f"failing checks differ from the expected ones:\n{proc.stdout}"
+
+
+def _fixture_cases():
+    import json
+
+    doc = json.loads((FIXTURES / "reports" / "expected.json").read_text(encoding="utf-8"))
+    return doc["cases"]
+
+
+FIELDS = ("title", "report_year", "agency", "published_at", "source", "script", "format_version")
+
+
+@pytest.mark.parametrize("case", _fixture_cases(), ids=lambda c: c["file"])
+def test_project_fixtures_parse_exactly(case):
+    """Real reports' layouts and figures (tests/fixtures/reports/SOURCES.md), checked without ../shared."""
+    from pipelines.report import parse_bytes
+
+    path = FIXTURES / "reports" / case["file"]
+    ctype = {".md": "text/markdown", ".txt": "text/plain"}.get(path.suffix)
+    report = parse_bytes(path.read_bytes(), content_type=ctype)
+    got = {(c["table"], c["row"], c["column"]): c["value"] for c in report["cells"]}
+    wrong = [(c["table"], c["row"], c["column"], got.get((c["table"], c["row"], c["column"])), c["value"])
+             for c in case.get("cells", []) if got.get((c["table"], c["row"], c["column"])) != c["value"]]
+    assert not wrong
+    for key in FIELDS:
+        if key in case:
+            want = case[key]
+            value = report[key]
+            assert (value or "").startswith(want) if key == "published_at" else value == want, key
+    if "sections" in case:
+        assert len(report["sections"]) == case["sections"]
+    failing = sorted(f"{c['rule']}:{c['subject']}" for c in report["checks"] if not c["ok"])
+    assert failing == sorted(case.get("checks_failing", []))

@@ -91,3 +91,9 @@ def test_ogi_archive_serve_runs_datasette_over_http(demo_db, tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_facet_by_province(ds):
+    r = get(ds, "/archive/reports.json?_facet=province")
+    counts = {f["value"]: f["count"] for f in r.json()["facet_results"]["province"]["results"]}
+    assert counts == {"江苏省": 4, "湖南省": 1}

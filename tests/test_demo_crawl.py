@@ -119,3 +119,13 @@ def test_demo_mirror_links_are_all_inside_the_mirror():
     for page in mirror.rglob("*html"):
         for href in re.findall(r'href="([^"]+)"', page.read_text(encoding="utf-8")):
             assert not href.startswith(("http://", "https://")), (page, href)
+
+
+def test_reports_have_regions_and_one_agency_id_across_years(demo_db):
+    db, _ = demo_db
+    hz = rows(db, "select agency, agency_id, report_year, county, province, level from reports "
+                  "where county = '洪泽区' order by report_year")
+    assert [r["report_year"] for r in hz] == [2023, 2024]
+    assert {r["agency"] for r in hz} == {"洪泽区人民政府", "淮安市洪泽区人民政府"}
+    assert len({r["agency_id"] for r in hz}) == 1 and hz[0]["province"] == "江苏省" and hz[0]["level"] == "county"
+    assert rows(db, "select count(*) n from reports where province is null")[0]["n"] == 0

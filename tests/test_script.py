@@ -32,3 +32,10 @@ def test_round_trip_keeps_length():
 
 def test_none_and_empty_pass_through():
     assert to_simplified(None) is None and to_simplified("") == ""
+
+
+def test_a_long_text_in_two_scripts_is_mixed():
+    simplified = "全面推进政务公开工作，依法做好政府信息公开。" * 300
+    assert detect_script(to_traditional(simplified) + simplified) == "mixed"
+    assert detect_script(simplified * 2) == "simplified"
+    assert detect_script(to_traditional(simplified) * 2) == "traditional"
