@@ -63,6 +63,8 @@ def _summary(db_path, result):
     lines = [
         f"sites:          {len(result['sites'])} crawled"
         + (f", FAILED: {', '.join(result['failed'])}" if result["failed"] else ""),
+        f"this run:       {result['totals']['pages']} documents downloaded, "
+        f"{result['totals']['reports_removed']} reports no longer listed (marked removed)",
         f"reports:        {one('select count(*) from reports')} in the archive "
         f"({result['totals']['reports_new']} new, {result['totals']['reports_changed']} changed, "
         f"{result['totals']['reports_unchanged']} unchanged this run)",
@@ -78,10 +80,18 @@ def _summary(db_path, result):
 
 
 def _run(sites, db, settings):
-    from crawler.runner import run_crawl
+    from crawler.runner import Locked, run_crawl
 
+    bad = [s for s in settings if "=" not in s]
+    if bad:
+        click.echo(f"ogi-archive: -s takes NAME=VALUE, not {bad[0]!r}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     overrides = dict(s.split("=", 1) for s in settings)
-    result = run_crawl(sites, db, overrides=overrides)
+    try:
+        result = run_crawl(sites, db, overrides=overrides)
+    except Locked as e:
+        click.echo(f"ogi-archive: {e}", err=True)
+        sys.exit(EXIT_LOCKED)
     click.echo(_summary(db, result))
     return result
 
@@ -120,7 +130,8 @@ def crawl(db, site_ids, registry, settings):
         sites = [s for s in sites if s.id in site_ids]
     result = _run(sites, db, settings)
     if result["failed"]:
-        click.echo(f"sites failed: {', '.join(result['failed'])}", err=True)
+        for site_id, reason in result["failed"].items():
+            click.echo(f"site failed: {site_id}: {reason}", err=True)
         sys.exit(EXIT_SITE_FAILED)
 
 
@@ -148,6 +159,8 @@ def demo(db, settings):
             s.shutdown()
     click.echo(f"open it:        {pathlib.Path(sys.argv[0])} serve {db}")
     if result["failed"]:
+        for site_id, reason in result["failed"].items():
+            click.echo(f"site failed: {site_id}: {reason}", err=True)
         sys.exit(EXIT_SITE_FAILED)
 
 

@@ -75,6 +75,27 @@ def m002_agencies_and_regions(db):
     )
 
 
+@migrations()
+def m003_report_versions(db):
+    """Every version of a report is kept: the capture it came from and its whole parse."""
+    db.table("report_versions").create(
+        {"report_id": str, "version": int, "capture_id": int, "sha256": str, "seen_first": str, "seen_last": str,
+         "parse_status": str, "n_cells": int, "n_checks_failed": int, "parsed": str},
+        pk=("report_id", "version"),
+        foreign_keys=[("report_id", "reports", "id"), ("capture_id", "captures", "id")],
+    )
+    db.table("reports").add_column("version", int)
+    db.table("reports").add_column("run_id", int)
+    db.table("reports").create_index(["site_id", "removed_at"])
+    # reports archived before versions existed are their own version 1
+    db.execute("""
+        insert into report_versions (report_id, version, capture_id, sha256, seen_first, seen_last, parse_status,
+                                     n_cells, n_checks_failed, parsed)
+        select id, 1, capture_id, sha256, first_seen, last_seen, parse_status, n_cells, n_checks_failed, null
+        from reports""")
+    db.execute("update reports set version = 1")
+
+
 def open_archive(path):
     """The archive at ``path`` (created if missing), migrated to the current schema."""
     path = pathlib.Path(path)

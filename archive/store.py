@@ -39,9 +39,13 @@ def report_id(site_id, url):
     domain (or the demo mirror on a new port) keeps its reports' ids; a big5
     gateway copy has the id of its simplified original.
     """
+    return hashlib.sha256(f"{site_id}\n{url_key(url)}".encode()).hexdigest()[:16]
+
+
+def url_key(url):
+    """A URL within its site: path and query of the canonical URL (host and scheme left out)."""
     parts = urlsplit(canonical_url(url))
-    key = parts.path + ("?" + parts.query if parts.query else "")
-    return hashlib.sha256(f"{site_id}\n{key}".encode()).hexdigest()[:16]
+    return parts.path + ("?" + parts.query if parts.query else "")
 
 
 def upsert_site(db, site):
@@ -103,8 +107,13 @@ def save_agency(db, parsed):
     }, pk="id")
 
 
-def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None):
-    """Insert or update the report found at ``url``; returns 'new', 'changed' or 'unchanged'."""
+def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None, run_id=None):
+    """Archive the report found at ``url``: 'new', 'changed' (a new version), 'unchanged' or 'copy'.
+
+    Nothing is overwritten: each distinct content is a row of ``report_versions``
+    holding its capture and its whole parse; ``reports`` and its sections, cells
+    and checks show the latest version.
+    """
     rid = report_id(site_id, url)
     existing = db.table("reports").get(rid) if db.table("reports").count_where("id = ?", [rid]) else None
     stamp = now()
@@ -115,13 +124,15 @@ def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None):
                                          pk=("report_id", "url"))
         return "copy"
     if existing and existing["sha256"] == sha:
-        db.table("reports").update(rid, {"last_seen": stamp, "removed_at": None, "url": url})
+        mark_seen(db, rid, url=url, run_id=run_id)
         return "unchanged"
     cells, checks = parsed.get("cells", []), parsed.get("checks", [])
+    version = (existing["version"] or 1) + 1 if existing else 1
+    failed = sum(1 for c in checks if c["ok"] is False)
     row = {
-        "id": rid, "site_id": site_id, "url": url, "capture_id": capture_id, "sha256": sha,
-        "list_title": list_title, "first_seen": existing["first_seen"] if existing else stamp, "last_seen": stamp,
-        "removed_at": None, "n_cells": len(cells), "n_checks_failed": sum(1 for c in checks if c["ok"] is False),
+        "id": rid, "site_id": site_id, "url": url, "capture_id": capture_id, "sha256": sha, "version": version,
+        "run_id": run_id, "list_title": list_title, "first_seen": existing["first_seen"] if existing else stamp,
+        "last_seen": stamp, "removed_at": None, "n_cells": len(cells), "n_checks_failed": failed,
         "parse_status": parsed.get("parse_status", "ok"), "parse_error": parsed.get("parse_error"),
         "warnings": json.dumps(parsed.get("warnings", []), ensure_ascii=False),
         "published_candidates": json.dumps(parsed.get("published_candidates", []), ensure_ascii=False),
@@ -129,6 +140,12 @@ def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None):
     for key in REPORT_FIELDS:
         row[key] = parsed.get(key)
     db.table("reports").upsert(row, pk="id")
+    db.table("report_versions").insert({
+        "report_id": rid, "version": version, "capture_id": capture_id, "sha256": sha, "seen_first": stamp,
+        "seen_last": stamp, "parse_status": row["parse_status"], "n_cells": len(cells), "n_checks_failed": failed,
+        "parsed": json.dumps({k: v for k, v in parsed.items() if k not in ("text", "text_original")},
+                             ensure_ascii=False, default=str),
+    })
     if parsed.get("agency_id"):
         save_agency(db, parsed)
     for table in ("sections", "cells", "checks"):
@@ -144,3 +161,32 @@ def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None):
           "expected": c["expected"], "actual": c["actual"]} for c in checks),
         pk=("report_id", "rule", "subject"), replace=True)
     return "changed" if existing else "new"
+
+
+def mark_seen(db, rid, url=None, run_id=None):
+    """The report is still on its site: last_seen now, and no longer removed."""
+    stamp = now()
+    update = {"last_seen": stamp, "removed_at": None, "run_id": run_id}
+    if url:
+        update["url"] = url
+    db.table("reports").update(rid, update)
+    db.execute("update report_versions set seen_last = ? where report_id = ? and version = "
+               "(select version from reports where id = ?)", [stamp, rid, rid])
+
+
+def mark_removed(db, site_id, run_id):
+    """Reports of a site that this run did not see on it get removed_at (kept, never deleted)."""
+    stamp = now()
+    cur = db.execute("update reports set removed_at = ? where site_id = ? and removed_at is null "
+                     "and (run_id is null or run_id != ?)", [stamp, site_id, run_id])
+    return cur.rowcount
+
+
+def known_documents(db, site_id):
+    """url_key → validators and time of fetch of the site's archived report pages and files (latest fetch)."""
+    out = {}
+    for url, etag, lm, fetched in db.execute(
+            "select url, etag, last_modified, fetched_at from captures where site_id = ? and role in ('report', 'page') "
+            "order by id", [site_id]):
+        out[url_key(url)] = {"etag": etag, "last_modified": lm, "fetched_at": fetched}
+    return out

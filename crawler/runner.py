@@ -8,11 +8,51 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from archive.db import open_archive
-from archive.store import finish_run, start_run
+from archive.store import finish_run, mark_removed, start_run
 
 from .spiders.families import SPIDERS
 
-STAT_KEYS = ("pages", "captures", "reports_new", "reports_changed", "reports_unchanged", "needs_ocr")
+STAT_KEYS = ("pages", "captures", "reports_new", "reports_changed", "reports_unchanged", "reports_copy", "needs_ocr")
+
+
+class Locked(RuntimeError):
+    """Another run holds the archive's lock."""
+
+
+class ArchiveLock:
+    """An exclusive, non-blocking lock beside the archive (``archive.db.lock``), held for a run.
+
+    The kernel drops it when the process dies, so a killed run never leaves it stuck.
+    """
+
+    def __init__(self, db_path):
+        self.path = pathlib.Path(str(db_path) + ".lock")
+        self.fh = None
+
+    def __enter__(self):
+        import fcntl
+        import os
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = open(self.path, "a+")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.fh.seek(0)
+            holder = self.fh.read().strip()
+            self.fh.close()
+            raise Locked(f"another crawl is running on this archive ({self.path}{': ' + holder if holder else ''})")
+        self.fh.seek(0)
+        self.fh.truncate()
+        self.fh.write(f"pid {os.getpid()} since {datetime.now():%Y-%m-%d %H:%M:%S}")
+        self.fh.flush()
+        return self
+
+    def __exit__(self, *exc):
+        import fcntl
+
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
 
 
 def project_settings(overrides=None):
@@ -24,10 +64,16 @@ def project_settings(overrides=None):
 
 
 def run_crawl(sites, db_path, overrides=None, log_dir=None):
-    """Crawl ``sites`` (registry Site objects) into the archive at ``db_path``.
+    """Crawl ``sites`` (registry Site objects) into the archive at ``db_path``, holding its lock.
 
-    Returns {"run_id", "seconds", "totals", "sites": {id: stats}, "failed": [ids]}.
+    Returns {"run_id", "seconds", "totals", "sites": {id: stats}, "failed": {id: reason}}.
+    Raises :class:`Locked` at once when another run holds the archive.
     """
+    with ArchiveLock(db_path):
+        return _run(sites, db_path, overrides, log_dir)
+
+
+def _run(sites, db_path, overrides, log_dir):
     started = time.monotonic()
     db = open_archive(db_path)
     run_id = start_run(db, [s.id for s in sites])
@@ -47,20 +93,30 @@ def run_crawl(sites, db_path, overrides=None, log_dir=None):
         process.crawl(crawler, site=site)
     process.start()
     logging.getLogger().handlers.clear()  # the log file is closed; later output goes to the caller
-    per_site, failed = {}, []
+    per_site, failed = {}, {}
+    db = open_archive(db_path)
     for site_id, crawler in crawlers.items():
         stats = crawler.stats.get_stats() if crawler.stats else {}
         s = {k: stats.get(f"ogi/{k}", 0) for k in STAT_KEYS}
         s["errors"] = stats.get("log_count/ERROR", 0)
         s["finish_reason"] = stats.get("finish_reason")
-        s["lists_ok"] = stats.get("downloader/response_status_count/200", 0) > 0 and s["pages"] > 0
+        found = s["reports_new"] + s["reports_changed"] + s["reports_unchanged"]
+        archived = db.execute("select count(*) from reports where site_id = ? and removed_at is null",
+                              [site_id]).fetchone()[0]
+        if not s["pages"]:
+            failed[site_id] = "no list page could be fetched"
+        elif s["errors"]:
+            failed[site_id] = f"{s['errors']} errors (see the log)"
+        elif s["finish_reason"] not in ("finished", None):
+            failed[site_id] = f"stopped: {s['finish_reason']}"
+        elif not found and archived:
+            failed[site_id] = f"no reports found where {archived} are archived: has the site changed?"
+        # a report no longer listed is marked removed, only after a clean crawl of its site
+        s["reports_removed"] = 0 if site_id in failed else mark_removed(db, site_id, run_id)
         per_site[site_id] = s
-        if s["errors"] or not s["lists_ok"] or s["finish_reason"] not in ("finished", None):
-            failed.append(site_id)
-    totals = {k: sum(s[k] for s in per_site.values()) for k in STAT_KEYS + ("errors",)}
-    db = open_archive(db_path)
+    totals = {k: sum(s[k] for s in per_site.values()) for k in STAT_KEYS + ("errors", "reports_removed")}
     finish_run(db, run_id, "failed" if failed else "ok", totals, per_site,
-               error_text=("sites failed: " + ", ".join(failed)) if failed else None)
+               error_text="; ".join(f"{k}: {v}" for k, v in failed.items()) or None)
     db.close()
     return {"run_id": run_id, "seconds": time.monotonic() - started, "totals": totals, "sites": per_site,
             "failed": failed, "log_file": str(log_file)}

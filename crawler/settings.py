@@ -39,3 +39,8 @@ ITEM_PIPELINES = {
 OGI_ARCHIVE_DB = "archive.db"
 # Which registry entries the spiders may load (a TOML file or a folder of them)
 OGI_SITES = None
+# Incremental runs: archived report pages and files are revalidated with conditional
+# requests; those whose server sent no ETag/Last-Modified are re-fetched after this many days
+OGI_RECHECK_DAYS = 30
+# Fetch every report again, ignoring what the archive holds
+OGI_REFETCH = False

@@ -26,6 +26,8 @@ class CapturePipeline(_Pipeline):
     """Fingerprint the raw body; the body itself is kept as it came."""
 
     def process_item(self, item):
+        if item["role"] == "seen":  # an archived report still listed: nothing was downloaded
+            return item
         item["sha256"] = hashlib.sha256(item["body"]).hexdigest()
         item["size"] = len(item["body"])
         item["fetched_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -100,16 +102,23 @@ class ArchivePipeline(_Pipeline):
         return {k: item.get(k) for k in ("site_id", "url", "role", "sha256")}
 
     def flush(self):
-        from archive.store import save_capture, save_report
+        from archive.store import mark_seen, report_id, save_capture, save_report
 
         with self.db.atomic():
             for item in self.pending:
+                if item["role"] == "seen":
+                    rid = report_id(item["site_id"], item["url"])
+                    if self.db.table("reports").count_where("id = ?", [rid]):
+                        mark_seen(self.db, rid, run_id=self.run_id)
+                        self.inc("reports_unchanged")
+                    continue
                 cap_id, sha = save_capture(self.db, {**item, "run_id": self.run_id})
                 self.inc("captures")
                 if item["role"] == "report":
                     # a report published as an attachment is known by the page that announces it
                     result = save_report(self.db, item["site_id"], item.get("page_url") or item["url"], cap_id, sha,
-                                         item.get("parsed") or {}, list_title=item.get("list_title"))
+                                         item.get("parsed") or {}, list_title=item.get("list_title"),
+                                         run_id=self.run_id)
                     self.inc(f"reports_{result}")
                     if (item.get("parsed") or {}).get("parse_status") == "needs_ocr":
                         self.inc("needs_ocr")

@@ -22,6 +22,15 @@ REPORT_TITLE = re.compile(
 DATE_NEAR = re.compile(r"((?:19|20)\d\d)[-/.年](\d{1,2})[-/.月](\d{1,2})")
 
 
+def _age_days(iso):
+    from datetime import datetime, timezone
+
+    try:
+        return (datetime.now(timezone.utc) - datetime.fromisoformat(iso)).total_seconds() / 86400
+    except (TypeError, ValueError):
+        return float("inf")
+
+
 def is_report_title(title):
     return bool(title and REPORT_TITLE.search(to_simplified(re.sub(r"\s+", "", title))))
 
@@ -30,6 +39,7 @@ class ReportSpider(scrapy.Spider):
     name = "generic"
     cms = "generic"
     max_list_pages = 50  # a pagination trap stops here
+    handle_httpstatus_list = [304]  # a conditional request answered "not modified"
 
     def __init__(self, site=None, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,8 +56,53 @@ class ReportSpider(scrapy.Spider):
         self.list_pages_seen = 0
 
     async def start(self):
+        self.known = self._known_documents()
         for url in self.start_urls:
             yield scrapy.Request(url, callback=self.parse, cb_kwargs={"depth": 0})
+
+    def _known_documents(self):
+        """What the archive already holds of this site: url → validators and time of fetch."""
+        path = self.crawler.settings.get("OGI_ARCHIVE_DB") if self.crawler else None
+        if not path or self.crawler.settings.getbool("OGI_REFETCH"):
+            return {}
+        import os
+
+        if not os.path.exists(path):
+            return {}
+        from archive.db import open_archive
+        from archive.store import known_documents
+
+        db = open_archive(path)
+        try:
+            return known_documents(db, self.site.id)
+        finally:
+            db.close()
+
+    def follow_document(self, response, url, callback, cb_kwargs):
+        """A request for a report page or file, or a 'seen' mark for one already archived.
+
+        An archived document is revalidated with a conditional request (ETag /
+        Last-Modified, answered 304 when unchanged); one whose server gave no
+        validators is not fetched again until OGI_RECHECK_DAYS have passed.
+        """
+        from archive.store import url_key
+
+        known = getattr(self, "known", {}).get(url_key(url))
+        if known is None:
+            return response.follow(url, callback=callback, cb_kwargs=cb_kwargs)
+        headers = {}
+        if known["etag"]:
+            headers["If-None-Match"] = known["etag"]
+        if known["last_modified"]:
+            headers["If-Modified-Since"] = known["last_modified"]
+        if not headers and _age_days(known["fetched_at"]) < self.crawler.settings.getfloat("OGI_RECHECK_DAYS", 30):
+            return self.seen(url, **cb_kwargs)
+        return response.follow(url, callback=callback, cb_kwargs=cb_kwargs, headers=headers)
+
+    def seen(self, url, listing=None, page=None):
+        """An item saying an archived report is still listed on its site, unchanged."""
+        meta = listing or page or {}
+        return {"site_id": self.site.id, "url": meta.get("page_url") or url, "role": "seen"}
 
     # ---- list pages --------------------------------------------------------------
 
@@ -59,9 +114,9 @@ class ReportSpider(scrapy.Spider):
                 continue
             meta = {"list_title": title, "list_date": date}
             if ATTACHMENT_EXT.search(url):
-                yield response.follow(url, callback=self.parse_attachment, cb_kwargs={"page": meta})
+                yield self.follow_document(response, url, self.parse_attachment, {"page": meta})
             else:
-                yield response.follow(url, callback=self.parse_report, cb_kwargs={"listing": meta})
+                yield self.follow_document(response, url, self.parse_report, {"listing": meta})
         if self.list_pages_seen < self.max_list_pages:
             for url in self.next_pages(response):
                 yield response.follow(url, callback=self.parse, cb_kwargs={"depth": depth + 1})
@@ -94,17 +149,23 @@ class ReportSpider(scrapy.Spider):
 
     def parse_report(self, response, listing):
         """A report page; a short page that only points at an attachment yields the attachment too."""
+        if response.status == 304:
+            yield self.seen(response.url, listing=listing)
+            return
         attachments = [response.urljoin(h) for h in response.css("a::attr(href)").getall() if ATTACHMENT_EXT.search(h)]
         body_text = " ".join(response.css("body *:not(script):not(style)::text").getall())
         has_tables = "本年新收" in body_text or "本年新收" in to_simplified(body_text) or "申请" in body_text and len(body_text) > 3000
         if attachments and not has_tables:
             yield self.capture(response, role="page", **listing)
             for url in attachments:
-                yield response.follow(url, callback=self.parse_attachment, cb_kwargs={"page": {**listing, "page_url": response.url}})
+                yield self.follow_document(response, url, self.parse_attachment, {"page": {**listing, "page_url": response.url}})
         else:
             yield self.capture(response, role="report", **listing)
 
     def parse_attachment(self, response, page):
+        if response.status == 304:
+            yield self.seen(response.url, page=page)
+            return
         yield self.capture(response, role="report", **page)
 
     def capture(self, response, role, **extra):
