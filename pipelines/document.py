@@ -6,6 +6,7 @@ returns a :class:`Document`.  Table rows keep every cell, blank ones included,
 so positions survive; running text becomes one-cell rows.
 """
 import io
+import pathlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ class Document:
     links: list = field(default_factory=list)  # (href, text) of attachment links
     warnings: list = field(default_factory=list)
     page_text: str = None  # HTML: every text node of the whole page, page furniture included
+    converted: bool = False  # made by converting the file (DOC/WPS through LibreOffice)
 
     @property
     def text(self):
@@ -69,14 +71,21 @@ def clean(text):
 
 
 def sniff_kind(body, content_type=None, url=None):
+    """What a captured file is, from its first bytes first, its content type and URL second."""
     ct = (content_type or "").lower()
     head = body[:1024].lstrip()
+    path = (url or "").lower().split("?")[0]
     if head.startswith(b"%PDF") or "pdf" in ct:
         return "pdf"
-    if head[:4] == b"PK\x03\x04":
-        return "docx" if (url or "").lower().endswith(".docx") or "word" in ct else "xlsx" if "sheet" in ct or (url or "").lower().endswith(".xlsx") else "zip"
-    if head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        return "doc"
+    if body[:4] == b"PK\x03\x04":  # a zip: OOXML or ODF tells itself by its parts
+        names = body[:4096]
+        if b"word/" in names or path.endswith(".docx") or "wordprocessingml" in ct:
+            return "docx"
+        if b"xl/" in names or path.endswith(".xlsx") or "spreadsheetml" in ct:
+            return "xlsx"
+        return "zip"
+    if body[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # OLE2: Word 97, WPS, Excel 97
+        return "xls" if path.endswith((".xls", ".et")) or "excel" in ct else "doc"
     if head[:3] == b"\xff\xd8\xff" or head[:8] == b"\x89PNG\r\n\x1a\n" or ct.startswith("image/"):
         return "image"
     if "html" in ct or re.match(rb"(?is)\s*(<!doctype html|<html|<head|<meta|<!--|<div|<table|<body)", head):
@@ -112,7 +121,100 @@ def load_document(body, content_type=None, url=None):
         return text_document(decode(body, content_type))
     if kind == "pdf":
         return pdf_document(body)
-    return Document(kind=kind, warnings=[f"no text extractor for {kind} files yet"])
+    if kind == "docx":
+        return docx_document(body)
+    if kind in ("xlsx", "xls"):
+        return sheet_document(body, kind)
+    if kind == "doc":
+        return doc_document(body, url)
+    return Document(kind=kind, warnings=[f"no text extractor for {kind} files"])
+
+
+# ---- Word and spreadsheets ----------------------------------------------------------------
+
+
+def docx_document(body):
+    """Paragraphs as lines and tables as rows, in the order of the document."""
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        d = docx.Document(io.BytesIO(body))
+    except Exception as e:  # a damaged file is data: the capture stays archived
+        return Document(kind="unreadable", warnings=[f"the DOCX could not be read: {type(e).__name__}: {e}"])
+    rows = []
+    for child in d.element.body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            rows.extend(text_rows(Paragraph(child, d).text.splitlines()))
+        elif tag == "tbl":
+            for tr in Table(child, d).rows:
+                cells, last = [], None
+                for cell in tr.cells:
+                    if cell._tc is last:  # a horizontally merged cell repeats: keep it once
+                        continue
+                    last = cell._tc
+                    cells.append(clean(cell.text))
+                if any(cells):
+                    rows.append(Row(cells, grid=True))
+    title = d.core_properties.title or None
+    return Document(kind="docx", rows=rows, meta={"Title": title} if title else {})
+
+
+def sheet_document(body, kind):
+    """Every sheet's rows as table rows (numbers written as the sheet shows them)."""
+    import python_calamine
+
+    try:
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(body))
+    except Exception as e:
+        return Document(kind="unreadable", warnings=[f"the {kind.upper()} could not be read: {type(e).__name__}: {e}"])
+    rows = []
+    for name in book.sheet_names:
+        for values in book.get_sheet_by_name(name).to_python(skip_empty_area=True):
+            cells = [_sheet_cell(v) for v in values]
+            while cells and not cells[-1]:
+                cells.pop()
+            if sum(1 for c in cells if c) == 1:
+                rows.extend(text_rows([c for c in cells if c]))
+            elif cells:
+                rows.append(Row(cells, grid=True))
+    return Document(kind=kind, rows=rows)
+
+
+def _sheet_cell(v):
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else repr(v)
+    return clean(str(v)) if v is not None else ""
+
+
+def doc_document(body, url=None):
+    """Word 97 / WPS: converted to DOCX by LibreOffice when it is installed; otherwise kept for later."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        return Document(kind="doc", warnings=["a DOC/WPS file: needs conversion (LibreOffice is not installed)"])
+    with tempfile.TemporaryDirectory(prefix="ogi-doc-") as tmp:
+        src = pathlib.Path(tmp) / "report.doc"
+        src.write_bytes(body)
+        try:
+            subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp}/profile",
+                            "--convert-to", "docx", "--outdir", tmp, str(src)],
+                           capture_output=True, timeout=120, check=False)
+        except subprocess.TimeoutExpired:
+            return Document(kind="doc", warnings=["LibreOffice took over 120 s to convert the DOC file"])
+        out = pathlib.Path(tmp) / "report.docx"
+        if not out.exists():
+            return Document(kind="doc", warnings=["LibreOffice could not convert the DOC file"])
+        converted = docx_document(out.read_bytes())
+    converted.kind = "doc" if converted.kind == "docx" else converted.kind
+    converted.warnings.append("converted from DOC/WPS by LibreOffice")
+    converted.converted = True
+    return converted
 
 
 # ---- text and Markdown -------------------------------------------------------------

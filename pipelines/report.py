@@ -13,7 +13,8 @@ SCHEMA_FIELDS = ("title", "title_original", "report_year", "agency", "published_
                  "script", "format_version", "sections", "cells", "checks", "warnings")
 
 # what became of a document, by what it was: parsed, or kept for a later step
-PARSE_STATUS = {"html": "ok", "text": "ok", "pdf": "ok", "image": "needs_ocr", "unreadable": "error"}
+PARSE_STATUS = {"html": "ok", "text": "ok", "pdf": "ok", "docx": "ok", "xlsx": "ok", "xls": "ok",
+                "image": "needs_ocr", "unreadable": "error"}
 
 _HEADING = re.compile(r"^([一二三四五六七八九十]{1,3})\s*[、.．]\s*(.{2,40})$")
 _NUMERALS = "一二三四五六七八九十"
@@ -48,7 +49,7 @@ def normalise(doc, url=None, list_date=None, last_modified=None, list_title=None
     source = to_simplified(find_source(doc, text))
     region = resolve_agency(agency, site_region=site_region, site_id_code=doc.meta.get("SiteIDCode"))
     return {
-        "parse_status": PARSE_STATUS.get(doc.kind, "needs_conversion"),
+        "parse_status": "ok" if doc.converted else PARSE_STATUS.get(doc.kind, "needs_conversion"),
         "title": title,
         "title_original": title_original,
         "report_year": year,
