@@ -64,10 +64,12 @@ class Document:
         return "\n".join(r.text for r in self.rows)
 
 
+_SPACES = re.compile(r"[ \t\u3000\xa0\u200b\ufeff]+")
+
+
 def clean(text):
     """NFKC (full-width digits and punctuation to half-width), nbsp to space, runs of spaces folded."""
-    text = unicodedata.normalize("NFKC", text or "")
-    return re.sub(r"[ \t\u3000\xa0\u200b\ufeff]+", " ", text).strip()
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text or "")).strip()
 
 
 def sniff_kind(body, content_type=None, url=None):
@@ -347,21 +349,40 @@ def _texts(el):
             yield node.tail
 
 
+_CATALOG_INLINE = re.compile(r"^(%s)\s*[:：]\s*(.+)$" % "|".join(CATALOG_LABELS))
+_CATALOG_SET = frozenset(CATALOG_LABELS)
+
+
+def _plausible(label, value):
+    """An empty field's label must not take the next text on the page as its value."""
+    if label in ("索引号", "发文日期", "公开日期", "成文日期", "生成日期", "发布日期"):
+        return bool(re.search(r"\d", value))
+    if label in ("文号", "发布文号"):
+        return bool(re.search(r"[〔\[(（]\d{4}|\d+号$", value))
+    return True
+
+
 def catalog_fields(tree):
-    """The 信息公开目录 table above the body: 索引号, 发布机构, 发文日期… (label → value)."""
+    """The 信息公开目录 table above the body: 索引号, 发布机构, 发文日期… (label → value).
+
+    Read from the page's text nodes: a label alone (``索引号:``) takes the next text
+    as its value; ``索引号：014…`` in one node is split.
+    """
     out = {}
-    for cell in tree.xpath("//td|//th|//li|//span|//div[not(*)]|//p[not(*)]"):
-        text = clean(cell.text_content())
-        if not text or len(text) > 60:
+    texts = [clean(t) for t in tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")]
+    texts = [t for t in texts if t]
+    for i, text in enumerate(texts):
+        if len(text) > 60:
             continue
-        label = re.sub(r"\s", "", text).rstrip(":：")
-        if label in CATALOG_LABELS and label not in out:
-            sib = cell.getnext()
-            value = clean(sib.text_content()) if sib is not None else ""
-            if value and value.rstrip(":：") not in CATALOG_LABELS:
-                out[label] = value
+        label = text.replace(" ", "").rstrip(":：")
+        if label in _CATALOG_SET:
+            if label not in out and i + 1 < len(texts):
+                value = texts[i + 1]
+                if value.replace(" ", "").rstrip(":：") not in _CATALOG_SET and len(value) <= 80 \
+                        and _plausible(label, value):
+                    out[label] = value
             continue
-        m = re.match(r"^(%s)\s*[:：]\s*(.+)$" % "|".join(CATALOG_LABELS), text)
+        m = _CATALOG_INLINE.match(text)
         if m and m.group(1) not in out:
             out[m.group(1)] = m.group(2).strip()
     return out

@@ -1,4 +1,5 @@
 """Table cells to numbers: full-width digits, separators, units, money in 万元."""
+import functools
 import re
 import unicodedata
 
@@ -11,20 +12,24 @@ _NUMBER = re.compile(
 )
 
 
+_DIGITS_APART = re.compile(r"\d\s+[\d.]|[\d.]\s+\d")
+_SPACE = re.compile(r"\s+")
+_THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
+
+
+@functools.lru_cache(maxsize=8192)
 def normalise(raw):
-    text = unicodedata.normalize("NFKC", raw or "")
-    text = text.strip()
-    if re.search(r"\d\s+[\d.]|[\d.]\s+\d", text):
+    text = unicodedata.normalize("NFKC", raw or "").strip()
+    if _DIGITS_APART.search(text):
         return text  # digits apart are several cells, never one number
-    text = re.sub(r"\s+", "", text)
-    text = re.sub(r"(?<=\d)[,，](?=\d{3}(?!\d))", "", text)  # thousands separators
-    return text
+    return _THOUSANDS.sub("", _SPACE.sub("", text))
 
 
 def is_blank(raw):
     return normalise(raw) in BLANK_MARKS
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_number(raw):
     """``(value, unit, note)`` for a cell that holds a number, else None.
 
