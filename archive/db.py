@@ -105,3 +105,29 @@ def open_archive(path):
     db.execute("PRAGMA busy_timeout=30000")
     migrations.apply(db)
     return db
+
+
+_SHARED = {}
+
+
+def shared_archive(path):
+    """One connection per archive per process, shared by every crawl in it (the single
+    writer): writes from several sites' crawls take turns instead of waiting on locks."""
+    key = str(pathlib.Path(path).resolve())
+    entry = _SHARED.get(key)
+    if entry is None:
+        entry = _SHARED[key] = [open_archive(path), 0]
+    entry[1] += 1
+    return entry[0]
+
+
+def release_archive(db):
+    """Give back a connection from :func:`shared_archive`; the last user closes it."""
+    for key, entry in list(_SHARED.items()):
+        if entry[0] is db:
+            entry[1] -= 1
+            if entry[1] <= 0:
+                del _SHARED[key]
+                db.close()
+            return
+    db.close()

@@ -48,6 +48,24 @@ def url_key(url):
     return parts.path + ("?" + parts.query if parts.query else "")
 
 
+def _insert(db, table, row, verb="insert"):
+    """One row, by plain SQL: the hot path of a crawl skips sqlite-utils' per-call introspection."""
+    cols = list(row)
+    db.execute(f"{verb} into [{table}] ({', '.join(f'[{c}]' for c in cols)}) values ({', '.join('?' * len(cols))})",
+               [row[c] for c in cols])
+
+
+def _insert_many(db, table, cols, rows, verb="insert"):
+    sql = f"{verb} into [{table}] ({', '.join(f'[{c}]' for c in cols)}) values ({', '.join('?' * len(cols))})"
+    db.conn.executemany(sql, rows)
+
+
+def _get(db, table, key, value):
+    cur = db.execute(f"select * from [{table}] where [{key}] = ?", [value])
+    row = cur.fetchone()
+    return dict(zip([d[0] for d in cur.description], row)) if row else None
+
+
 def upsert_site(db, site):
     db.table("sites").upsert(
         {"id": site["id"], "name": site.get("name"), "region_code": site.get("region_code"),
@@ -75,12 +93,13 @@ def finish_run(db, run_id, status, stats, site_stats, error_text=None):
 def save_capture(db, capture):
     """Store one fetched document (dict with url, body, …); returns the capture id."""
     body = capture["body"]
-    sha = hashlib.sha256(body).hexdigest()
-    db.table("blobs").insert({"sha256": sha, "size": len(body), "content": body}, pk="sha256", ignore=True)
+    sha = capture.get("sha256") or hashlib.sha256(body).hexdigest()
+    db.execute("insert or ignore into blobs (sha256, size, content) values (?, ?, ?)", [sha, len(body), body])
     row = {k: capture.get(k) for k in ("run_id", "site_id", "url", "final_url", "status", "content_type",
                                         "etag", "last_modified", "role")}
     row.update(sha256=sha, size=len(body), fetched_at=capture.get("fetched_at") or now())
-    return db.table("captures").insert(row).last_pk, sha
+    _insert(db, "captures", row)
+    return db.execute("select last_insert_rowid()").fetchone()[0], sha
 
 
 # the parsed report's fields that are stored as they are on the report row
@@ -93,18 +112,16 @@ REPORT_FIELDS = (
 
 def save_agency(db, parsed):
     """One row per agency id; every way its name was written is kept in names_seen."""
-    table = db.table("agencies")
     aid = parsed["agency_id"]
-    seen = set()
-    if table.count_where("id = ?", [aid]):
-        seen = set(json.loads(table.get(aid)["names_seen"] or "[]"))
+    old = _get(db, "agencies", "id", aid)
+    seen = set(json.loads(old["names_seen"] or "[]")) if old else set()
     seen |= {parsed["agency"]} if parsed.get("agency") else set()
-    table.upsert({
+    _insert(db, "agencies", {
         "id": aid, "agency_key": parsed.get("agency_key"), "name": parsed.get("agency"),
         "region_code": parsed.get("region_code"), "province": parsed.get("province"),
         "prefecture": parsed.get("prefecture"), "county": parsed.get("county"), "level": parsed.get("level"),
         "kind": parsed.get("agency_kind"), "names_seen": json.dumps(sorted(seen), ensure_ascii=False),
-    }, pk="id")
+    }, verb="insert or replace")
 
 
 def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None, run_id=None):
@@ -115,13 +132,13 @@ def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None, run_
     and checks show the latest version.
     """
     rid = report_id(site_id, url)
-    existing = db.table("reports").get(rid) if db.table("reports").count_where("id = ?", [rid]) else None
+    existing = _get(db, "reports", "id", rid)
     stamp = now()
     if existing and is_gateway_copy(url) and not is_gateway_copy(existing["url"]):
         # the traditional-script copy of a report already archived from its original:
         # the capture is kept and linked, the report stays the original's
-        db.table("report_copies").upsert({"report_id": rid, "capture_id": capture_id, "url": url, "seen": stamp},
-                                         pk=("report_id", "url"))
+        _insert(db, "report_copies", {"report_id": rid, "capture_id": capture_id, "url": url, "seen": stamp},
+                verb="insert or replace")
         return "copy"
     if existing and existing["sha256"] == sha:
         mark_seen(db, rid, url=url, run_id=run_id)
@@ -139,37 +156,59 @@ def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None, run_
     }
     for key in REPORT_FIELDS:
         row[key] = parsed.get(key)
-    db.table("reports").upsert(row, pk="id")
-    db.table("report_versions").insert({
+    if existing:
+        _freeze_version(db, existing)
+    _insert(db, "reports", row, verb="insert or replace")
+    # the latest version's parse lives in reports, sections, cells and checks; it is written
+    # into report_versions.parsed when a newer version replaces it (see _freeze_version)
+    _insert(db, "report_versions", {
         "report_id": rid, "version": version, "capture_id": capture_id, "sha256": sha, "seen_first": stamp,
         "seen_last": stamp, "parse_status": row["parse_status"], "n_cells": len(cells), "n_checks_failed": failed,
-        "parsed": json.dumps({k: v for k, v in parsed.items() if k not in ("text", "text_original")},
-                             ensure_ascii=False, default=str),
+        "parsed": None,
     })
     if parsed.get("agency_id"):
         save_agency(db, parsed)
     for table in ("sections", "cells", "checks"):
         db.execute(f"delete from {table} where report_id = ?", [rid])
-    db.table("sections").insert_all(
-        ({"report_id": rid, **s} for s in parsed.get("sections", [])), pk=("report_id", "number"))
-    db.table("cells").insert_all(
-        ({"report_id": rid, "table_key": c["table"], "row_key": c["row"], "column_key": c["column"],
-          "value": c["value"], "unit": c.get("unit"), "raw": c.get("raw")} for c in cells),
-        pk=("report_id", "table_key", "row_key", "column_key"), replace=True)
-    db.table("checks").insert_all(
-        ({"report_id": rid, "rule": c["rule"], "subject": c["subject"], "ok": int(bool(c["ok"])),
-          "expected": c["expected"], "actual": c["actual"]} for c in checks),
-        pk=("report_id", "rule", "subject"), replace=True)
+    _insert_many(db, "sections", ("report_id", "number", "heading", "text"),
+                 [(rid, s["number"], s["heading"], s["text"]) for s in parsed.get("sections", [])], "insert or replace")
+    _insert_many(db, "cells", ("report_id", "table_key", "row_key", "column_key", "value", "unit", "raw"),
+                 [(rid, c["table"], c["row"], c["column"], c["value"], c.get("unit"), c.get("raw")) for c in cells],
+                 "insert or replace")
+    _insert_many(db, "checks", ("report_id", "rule", "subject", "ok", "expected", "actual"),
+                 [(rid, c["rule"], c["subject"], int(bool(c["ok"])), c["expected"], c["actual"]) for c in checks],
+                 "insert or replace")
     return "changed" if existing else "new"
+
+
+def _freeze_version(db, report):
+    """Keep the whole parse of the version about to be replaced in report_versions.parsed."""
+    rid = report["id"]
+
+    def rows(sql):
+        cur = db.execute(sql, [rid])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    frozen = {k: report.get(k) for k in REPORT_FIELDS if k not in ("text", "text_original")}
+    frozen.update(
+        warnings=json.loads(report.get("warnings") or "[]"),
+        published_candidates=json.loads(report.get("published_candidates") or "[]"),
+        sections=rows("select number, heading, text from sections where report_id = ? order by number"),
+        cells=[{"table": c["table_key"], "row": c["row_key"], "column": c["column_key"], "value": c["value"],
+                "unit": c["unit"], "raw": c["raw"]} for c in rows("select * from cells where report_id = ?")],
+        checks=[{**c, "ok": bool(c["ok"])} for c in rows("select rule, subject, ok, expected, actual from checks "
+                                                          "where report_id = ?")],
+    )
+    db.execute("update report_versions set parsed = ? where report_id = ? and version = ? and parsed is null",
+               [json.dumps(frozen, ensure_ascii=False, default=str), rid, report.get("version") or 1])
 
 
 def mark_seen(db, rid, url=None, run_id=None):
     """The report is still on its site: last_seen now, and no longer removed."""
     stamp = now()
-    update = {"last_seen": stamp, "removed_at": None, "run_id": run_id}
-    if url:
-        update["url"] = url
-    db.table("reports").update(rid, update)
+    db.execute("update reports set last_seen = ?, removed_at = null, run_id = ?, url = coalesce(?, url) where id = ?",
+               [stamp, run_id, url, rid])
     db.execute("update report_versions set seen_last = ? where report_id = ? and version = "
                "(select version from reports where id = ?)", [stamp, rid, rid])
 
@@ -188,5 +227,8 @@ def known_documents(db, site_id):
     for url, etag, lm, fetched in db.execute(
             "select url, etag, last_modified, fetched_at from captures where site_id = ? and role in ('report', 'page') "
             "order by id", [site_id]):
-        out[url_key(url)] = {"etag": etag, "last_modified": lm, "fetched_at": fetched}
+        out[url_key(url)] = {"etag": etag, "last_modified": lm, "fetched_at": fetched, "list_title": None}
+    for url, title in db.execute("select url, list_title from reports where site_id = ?", [site_id]):
+        if url_key(url) in out:
+            out[url_key(url)]["list_title"] = title
     return out

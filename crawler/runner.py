@@ -12,7 +12,8 @@ from archive.store import finish_run, mark_removed, start_run
 
 from .spiders.families import SPIDERS
 
-STAT_KEYS = ("pages", "captures", "reports_new", "reports_changed", "reports_unchanged", "reports_copy", "needs_ocr")
+STAT_KEYS = ("pages", "captures", "reports_new", "reports_changed", "reports_unchanged", "reports_copy", "needs_ocr",
+             "broken_links", "refused")
 
 
 class Locked(RuntimeError):
@@ -92,13 +93,18 @@ def _run(sites, db_path, overrides, log_dir):
         crawlers[site.id] = crawler
         process.crawl(crawler, site=site)
     process.start()
+    from pipelines.scrapy_pipelines import ParsePipeline
+
+    ParsePipeline.shutdown()
     logging.getLogger().handlers.clear()  # the log file is closed; later output goes to the caller
     per_site, failed = {}, {}
     db = open_archive(db_path)
     for site_id, crawler in crawlers.items():
         stats = crawler.stats.get_stats() if crawler.stats else {}
         s = {k: stats.get(f"ogi/{k}", 0) for k in STAT_KEYS}
-        s["errors"] = stats.get("log_count/ERROR", 0)
+        # this site's own failures: requests that failed for good, and exceptions in its callbacks
+        # (log_count/ERROR would count every site's errors in a shared process)
+        s["errors"] = stats.get("ogi/errors", 0) + sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
         s["finish_reason"] = stats.get("finish_reason")
         found = s["reports_new"] + s["reports_changed"] + s["reports_unchanged"]
         archived = db.execute("select count(*) from reports where site_id = ? and removed_at is null",

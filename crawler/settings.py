@@ -6,7 +6,8 @@ BOT_NAME = "ogi-archive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
-USER_AGENT = "ogi-archive/0.1 (+https://github.com/ogi-archive/ogi-archive; research archive of 政府信息公开工作年度报告)"
+# ASCII only: a header is bytes, and a non-ASCII one breaks on GBK sites
+USER_AGENT = "ogi-archive/0.1 (+https://github.com/ogi-archive/ogi-archive; research archive of government open-information annual reports)"
 ROBOTSTXT_OBEY = True
 
 CONCURRENT_REQUESTS = 16
@@ -30,8 +31,7 @@ LOG_LEVEL = "INFO"
 
 ITEM_PIPELINES = {
     "pipelines.scrapy_pipelines.CapturePipeline": 100,  # sha256, size, time of the raw capture
-    "pipelines.scrapy_pipelines.NormalisePipeline": 200,  # script, title, dates, agency
-    "pipelines.scrapy_pipelines.ParsePipeline": 300,  # sections, tables, checks
+    "pipelines.scrapy_pipelines.ParsePipeline": 300,  # normalise and parse, in worker processes
     "pipelines.scrapy_pipelines.ArchivePipeline": 900,  # the one writer to SQLite
 }
 
@@ -39,8 +39,11 @@ ITEM_PIPELINES = {
 OGI_ARCHIVE_DB = "archive.db"
 # Which registry entries the spiders may load (a TOML file or a folder of them)
 OGI_SITES = None
-# Incremental runs: archived report pages and files are revalidated with conditional
-# requests; those whose server sent no ETag/Last-Modified are re-fetched after this many days
-OGI_RECHECK_DAYS = 30
+# Incremental runs: a report page or file archived less than this many days ago and still
+# listed under the same title is not requested again; older ones are revalidated with a
+# conditional request (ETag / Last-Modified → 304), or fetched again without validators
+OGI_RECHECK_DAYS = 7
 # Fetch every report again, ignoring what the archive holds
 OGI_REFETCH = False
+# Processes that normalise and parse reports beside the crawl (0: in the crawl's own process)
+OGI_PARSE_WORKERS = 2

@@ -310,7 +310,9 @@ def html_document(html, url=None):
     title_el = tree.find(".//title")
     ucap = tree.xpath("//ucaptitle")
     title = clean(ucap[0].text_content()) if ucap else (clean(title_el.text_content()) if title_el is not None else None)
-    catalog = catalog_fields(tree)
+    whole = tree.find(".//body") if tree.find(".//body") is not None else tree
+    texts = [t for t in (clean(x) for x in _texts(whole)) if t]
+    catalog = catalog_fields(texts)
     body = None
     for xp in BODY_SELECTORS:
         found = tree.xpath(xp)
@@ -330,8 +332,7 @@ def html_document(html, url=None):
         href = a.get("href") or ""
         if ATTACHMENT_EXT.search(href) or "download" in href.lower():
             links.append((href, clean(a.text_content())))
-    whole = tree.find(".//body") if tree.find(".//body") is not None else tree
-    page_text = "\n".join(clean(t) for t in _texts(whole) if t.strip())
+    page_text = "\n".join(texts)
     return Document(kind="html", rows=rows, title=title, meta=meta, catalog=catalog, links=links, page_text=page_text)
 
 
@@ -362,15 +363,13 @@ def _plausible(label, value):
     return True
 
 
-def catalog_fields(tree):
+def catalog_fields(texts):
     """The 信息公开目录 table above the body: 索引号, 发布机构, 发文日期… (label → value).
 
-    Read from the page's text nodes: a label alone (``索引号:``) takes the next text
-    as its value; ``索引号：014…`` in one node is split.
+    Read from the page's text nodes, in order: a label alone (``索引号:``) takes the
+    next text as its value; ``索引号：014…`` in one node is split.
     """
     out = {}
-    texts = [clean(t) for t in tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")]
-    texts = [t for t in texts if t]
     for i, text in enumerate(texts):
         if len(text) > 60:
             continue

@@ -7,7 +7,7 @@ from .metadata import (agency_from_signature, agency_from_title, catalog_fields,
 from .region import resolve_agency
 from .checks import run_checks
 from .script import detect_script, to_simplified
-from .tables import read_tables
+from .tables import Tables, read_tables
 
 SCHEMA_FIELDS = ("title", "title_original", "report_year", "agency", "published_at", "published_from", "source",
                  "script", "format_version", "sections", "cells", "checks", "warnings")
@@ -96,6 +96,33 @@ def parse_document(doc, **kw):
 
 def parse_bytes(body, content_type=None, url=None, **kw):
     return parse_document(load_document(body, content_type=content_type, url=url), url=url, **kw)
+
+
+def parse_capture(body, content_type=None, url=None, **kw):
+    """A captured file to its parsed report, never raising: an exception in normalisation
+    or in the tables becomes ``parse_status = error`` with its message, and what was
+    found before it is kept.  (Runs in the crawl's worker processes.)"""
+    import traceback
+
+    def failed(e):
+        return {"parse_status": "error", "parse_error": f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=4)}"}
+
+    try:
+        doc = load_document(body, content_type=content_type, url=url)
+        report = normalise(doc, url=url, **kw)
+    except Exception as e:
+        return {**failed(e), "warnings": [], "cells": [], "checks": [], "sections": []}
+    if report["parse_status"] != "ok":
+        report.update(format_version=format_version(Tables(), report["report_year"]), sections=[], cells=[], checks=[])
+        return report
+    try:
+        parsed = parse_tables(doc, report["report_year"])
+    except Exception as e:
+        report.update(failed(e), sections=[], cells=[], checks=[])
+        return report
+    report["warnings"] = report["warnings"] + parsed.pop("warnings")
+    report.update(parsed)
+    return report
 
 
 def format_version(tables, year):

@@ -1,11 +1,12 @@
 """Thin Scrapy adapters around the pure functions; the only module here that knows Scrapy."""
 import hashlib
 import logging
-import traceback
 from datetime import datetime, timezone
 
-from .document import load_document
-from .report import normalise, parse_tables
+import os
+from functools import partial
+
+from .report import parse_capture
 
 log = logging.getLogger(__name__)
 
@@ -35,44 +36,49 @@ class CapturePipeline(_Pipeline):
         return item
 
 
-class NormalisePipeline(_Pipeline):
-    """Script, title, dates, agency: the report's metadata, originals kept beside the normalised."""
+class ParsePipeline(_Pipeline):
+    """Normalise (script, title, dates, agency, region) and parse (sections, tables, checks)
+    each report, in a pool of worker processes so that parsing uses every core while
+    the crawl goes on.  OGI_PARSE_WORKERS = 0 parses in the crawl's own process."""
 
-    def process_item(self, item):
+    _pools = {}
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.workers = crawler.settings.getint("OGI_PARSE_WORKERS", os.cpu_count() or 1)
+
+    @classmethod
+    def pool(cls, workers):
+        """One pool per process, shared by every site's crawl in it."""
+        if workers not in cls._pools:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            cls._pools[workers] = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+        return cls._pools[workers]
+
+    @classmethod
+    def shutdown(cls):
+        for pool in cls._pools.values():
+            pool.shutdown(wait=True)
+        cls._pools.clear()
+
+    async def process_item(self, item):
         if item["role"] != "report":
             return item
-        try:
-            doc = load_document(item["body"], item.get("content_type"), item["url"])
-            item["document"] = doc
-            item["parsed"] = normalise(doc, url=item.get("page_url") or item["url"], list_date=item.get("list_date"),
-                                       last_modified=item.get("last_modified"), list_title=item.get("list_title"),
-                                       site_region=item.get("site_region"))
-        except Exception as e:  # the capture is kept whatever happens here
-            item["parsed"] = _failed(e)
+        args = (item["body"], item.get("content_type"), item.get("page_url") or item["url"])
+        kw = {"list_date": item.get("list_date"), "last_modified": item.get("last_modified"),
+              "list_title": item.get("list_title"), "site_region": item.get("site_region")}
+        if self.workers > 0:
+            import asyncio
+
+            loop = asyncio.get_running_loop()
+            item["parsed"] = await loop.run_in_executor(self.pool(self.workers), partial(parse_capture, *args, **kw))
+        else:
+            item["parsed"] = parse_capture(*args, **kw)
+        if item["parsed"].get("parse_status") == "error":
+            log.warning("parse failed: %s: %s", item["url"], item["parsed"]["parse_error"].splitlines()[0])
         return item
-
-
-class ParsePipeline(_Pipeline):
-    """Sections, statistical tables and their checks."""
-
-    def process_item(self, item):
-        parsed = item.get("parsed")
-        if item["role"] != "report" or parsed is None or parsed.get("parse_status") != "ok":
-            return item
-        doc = item.pop("document")
-        try:
-            tables = parse_tables(doc, parsed.get("report_year"))
-            parsed["warnings"] = parsed["warnings"] + tables.pop("warnings")
-            parsed.update(tables)
-        except Exception as e:
-            parsed.update(_failed(e))
-        return item
-
-
-def _failed(e):
-    log.warning("parse failed: %s", e)
-    return {"parse_status": "error", "parse_error": f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}",
-            "warnings": []}
 
 
 class ArchivePipeline(_Pipeline):
@@ -86,14 +92,15 @@ class ArchivePipeline(_Pipeline):
         self.db = None
 
     def open_spider(self):
-        from archive.db import open_archive
+        from archive.db import shared_archive
         from archive.store import upsert_site
 
-        self.db = open_archive(self.crawler.settings.get("OGI_ARCHIVE_DB"))
+        self.db = shared_archive(self.crawler.settings.get("OGI_ARCHIVE_DB"))
         self.run_id = self.crawler.settings.getint("OGI_RUN_ID") or None
         site = getattr(self.crawler.spider, "site", None)
         if site is not None:
-            upsert_site(self.db, site.as_dict())
+            with self.db.atomic():
+                upsert_site(self.db, site.as_dict())
 
     def process_item(self, item):
         self.pending.append(item)
@@ -108,7 +115,7 @@ class ArchivePipeline(_Pipeline):
             for item in self.pending:
                 if item["role"] == "seen":
                     rid = report_id(item["site_id"], item["url"])
-                    if self.db.table("reports").count_where("id = ?", [rid]):
+                    if self.db.execute("select 1 from reports where id = ?", [rid]).fetchone():
                         mark_seen(self.db, rid, run_id=self.run_id)
                         self.inc("reports_unchanged")
                     continue
@@ -126,5 +133,7 @@ class ArchivePipeline(_Pipeline):
 
     def close_spider(self):
         if self.db is not None:
+            from archive.db import release_archive
+
             self.flush()
-            self.db.close()
+            release_archive(self.db)

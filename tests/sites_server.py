@@ -238,7 +238,10 @@ class _Handler(BaseHTTPRequestHandler):
         validators = [("ETag", etag), ("Last-Modified", last_modified)]
         if self._not_modified(etag, mtime):
             return self._send(HTTPStatus.NOT_MODIFIED, b"", validators, head_only=True)
-        self._send(HTTPStatus.OK, body, [("Content-Type", self._content_type(target.name)), *validators],
+        ctype = self._content_type(target.name)
+        if ctype.startswith("text/html"):  # charset rules are by URL path (a folder's index file included)
+            ctype = self._html_type(path)
+        self._send(HTTPStatus.OK, body, [("Content-Type", ctype), *validators],
                    head_only=head_only)
 
     def _not_modified(self, etag, mtime):

@@ -29,8 +29,8 @@ def site(tmp_path):
 FAST = ("-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False")
 
 
-def crawl(registry, db):
-    proc = ogi("crawl", "--sites", registry, "--db", db, *FAST)
+def crawl(registry, db, *more):
+    proc = ogi("crawl", "--sites", registry, "--db", db, *FAST, *more)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
 
@@ -45,6 +45,16 @@ def q(db, sql, *args):
 
 def last_run(db):
     return q(db, "select pages, reports_new, reports_changed, reports_unchanged from crawl_runs order by id desc limit 1")[0]
+
+
+def test_an_unchanged_rerun_revalidates_with_304s_and_downloads_list_pages_only(site):
+    root, registry, db = site
+    crawl(registry, db)
+    first = q(db, "select count(*) from captures")[0][0]
+    crawl(registry, db, "-s", "OGI_RECHECK_DAYS=0")  # every report revalidated: each answers 304
+    pages, new, changed, unchanged = last_run(db)
+    assert (new, changed, unchanged) == (0, 0, 2) and pages == 2
+    assert q(db, "select count(*) from captures")[0][0] == first + 2
 
 
 def test_an_unchanged_rerun_downloads_list_pages_only(site):
@@ -62,15 +72,16 @@ def test_an_unchanged_rerun_downloads_list_pages_only(site):
 def test_a_changed_report_becomes_a_second_version_and_the_first_is_kept(site):
     root, registry, db = site
     crawl(registry, db)
+    recheck = ("-s", "OGI_RECHECK_DAYS=0")  # revalidate every archived report on this run
     page = root / REPORT
     page.write_text(page.read_text(encoding="utf-8").replace("5.19億元", "5.20億元"), encoding="utf-8")
     os.utime(page, (time.time() + 5, time.time() + 5))
-    crawl(registry, db)
+    crawl(registry, db, *recheck)
     assert last_run(db)[2] == 1
     versions = q(db, "select version, capture_id, parsed from report_versions where report_id = "
                      "(select id from reports where url like ?) order by version", "%" + REPORT)
     assert [v[0] for v in versions] == [1, 2] and versions[0][1] != versions[1][1]
-    assert '"raw": "5.19億元"' in versions[0][2] and '"raw": "5.20億元"' in versions[1][2]
+    assert '"raw": "5.19億元"' in versions[0][2] and versions[1][2] is None  # the latest is in cells
     (value,) = q(db, "select value from cells where row_key = 'procurement' and column_key = 'amount'")[0]
     assert value == 52000
     # both bodies are still in the archive

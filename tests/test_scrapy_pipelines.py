@@ -1,33 +1,32 @@
 """Each Scrapy pipeline alone, built from a real crawler, fed plain items."""
-import pathlib
+import asyncio
 
 import pytest
 from scrapy.utils.test import get_crawler
 
 from archive.db import open_archive
-from pipelines.scrapy_pipelines import ArchivePipeline, CapturePipeline, NormalisePipeline, ParsePipeline
+from pipelines.scrapy_pipelines import ArchivePipeline, CapturePipeline, ParsePipeline
 
 from conftest import MIRROR
 
 TRAD = MIRROR / "hn_huaihua_czj/zwgk/xxgknb/202101/t20210125_5873012.html"
 
 
-@pytest.fixture
-def crawler(tmp_path):
-    c = get_crawler(settings_dict={"OGI_ARCHIVE_DB": str(tmp_path / "p.db")})
+@pytest.fixture(params=[0, 1], ids=["inline", "worker-process"])
+def crawler(request, tmp_path):
+    c = get_crawler(settings_dict={"OGI_ARCHIVE_DB": str(tmp_path / "p.db"), "OGI_PARSE_WORKERS": request.param})
     c.stats.open_spider()
     return c
 
 
 def item(body, url="http://x/zwgk/xxgknb/202101/t20210125_5873012.html", role="report", ctype="text/html"):
-    return {"site_id": "hn_huaihua_czj", "url": url, "final_url": url, "status": 200, "content_type": ctype,
-            "body": body, "role": role, "list_title": None, "list_date": "2021-01-25"}
+    return {"site_id": "hn_huaihua_czj", "site_region": "431200", "url": url, "final_url": url, "status": 200,
+            "content_type": ctype, "body": body, "role": role, "list_title": None, "list_date": "2021-01-25"}
 
 
 def run(crawler, it):
-    for cls in (CapturePipeline, NormalisePipeline, ParsePipeline):
-        it = cls.from_crawler(crawler).process_item(it)
-    return it
+    it = CapturePipeline.from_crawler(crawler).process_item(it)
+    return asyncio.run(ParsePipeline.from_crawler(crawler).process_item(it))
 
 
 def test_capture_fingerprints_the_body(crawler):
@@ -35,29 +34,34 @@ def test_capture_fingerprints_the_body(crawler):
     assert it["sha256"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" and it["size"] == 3
 
 
-def test_normalise_then_parse_a_traditional_page(crawler):
-    it = run(crawler, item(TRAD.read_bytes()))
-    p = it["parsed"]
+def test_normalise_and_parse_a_traditional_page(crawler):
+    p = run(crawler, item(TRAD.read_bytes()))["parsed"]
     assert p["script"] == "traditional" and p["title"] == "怀化市财政局2020年政府信息公开工作年度报告"
     assert p["published_at"] == "2021-01-25T14:59:00+08:00" and p["published_from"] == "page"
+    assert p["region_code"] == "431200" and p["agency"] == "怀化市财政局"
     assert p["parse_status"] == "ok" and len(p["cells"]) == 196 and len(p["sections"]) == 6
 
 
-def test_a_parser_exception_becomes_parse_status_error(crawler, monkeypatch):
-    import pipelines.scrapy_pipelines as sp
+def test_a_parser_exception_becomes_parse_status_error(tmp_path, monkeypatch):
+    import pipelines.report as report
 
     def boom(*a, **k):
         raise RuntimeError("table reader exploded")
 
-    monkeypatch.setattr(sp, "parse_tables", boom)
-    it = run(crawler, item(TRAD.read_bytes()))
-    assert it["parsed"]["parse_status"] == "error" and "exploded" in it["parsed"]["parse_error"]
+    monkeypatch.setattr(report, "parse_tables", boom)
+    crawler = get_crawler(settings_dict={"OGI_ARCHIVE_DB": str(tmp_path / "p.db"), "OGI_PARSE_WORKERS": 0})
+    crawler.stats.open_spider()
+    p = run(crawler, item(TRAD.read_bytes()))["parsed"]
+    assert p["parse_status"] == "error" and "exploded" in p["parse_error"]
+    assert p["title"] == "怀化市财政局2020年政府信息公开工作年度报告"  # what normalisation found is kept
 
 
-def test_archive_keeps_the_capture_of_a_report_that_failed_to_parse(crawler, monkeypatch):
-    import pipelines.scrapy_pipelines as sp
+def test_archive_keeps_the_capture_of_a_report_that_failed_to_parse(tmp_path, monkeypatch):
+    import pipelines.report as report
 
-    monkeypatch.setattr(sp, "parse_tables", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(report, "parse_tables", lambda *a, **k: 1 / 0)
+    crawler = get_crawler(settings_dict={"OGI_ARCHIVE_DB": str(tmp_path / "p.db"), "OGI_PARSE_WORKERS": 0})
+    crawler.stats.open_spider()
     it = run(crawler, item(TRAD.read_bytes()))
     archive = ArchivePipeline.from_crawler(crawler)
     crawler.spider = None

@@ -20,10 +20,15 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # socketserver's 5 drops connections when several crawls share a server
+
+
 def serve_site(root, host="127.0.0.1", port=0):
     """Serve one folder as a site's document root on a free port; returns (server, base_url)."""
     handler = functools.partial(_QuietHandler, directory=str(root))
-    server = ThreadingHTTPServer((host, port), handler)
+    server = _Server((host, port), handler)
     threading.Thread(target=server.serve_forever, daemon=True, name=f"mirror-{root.name}").start()
     return server, f"http://{host}:{server.server_address[1]}"
 

@@ -1,12 +1,17 @@
 """The shared spider: list pages → annual-report links → report pages and attachments.
 
-A CMS family only says how its list pages hold their items and their pages;
-everything else (which links are reports, attachments, the items) is here.
+Every CMS family's list pages are read here: plain links, links only in ``onclick``,
+Hanweb ``<datastore>`` records, TRS ``countPage`` pagers, 下一页 links, per-year
+sub-columns and redirect shells.  A start URL may be a column or a home page: from a
+home page the 年报 column is found by its link text.  Family classes only say what
+is peculiar to their CMS.
 """
 import re
-from urllib.parse import urljoin, urlparse
+from datetime import datetime, timezone
+from urllib.parse import urlparse
 
 import scrapy
+import scrapy.spidermiddlewares.httperror
 
 from pipelines.document import ATTACHMENT_EXT
 from pipelines.script import to_simplified
@@ -19,26 +24,46 @@ REPORT_TITLE = re.compile(
     r"((?:19|20)\d\d|[〇零○一二三四五六七八九]{4})年度?.{0,40}?(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度)?(?:报告|年报)"
     r"(?:[(（][^)）]{1,8}[)）])?$"
 )
+# The annual-report column, by its link text; and per-year sub-columns inside it
+COLUMN_TEXT = re.compile(r"^[\u4e00-\u9fff]{0,10}?(?:信息公开|政务公开)(?:工作)?(?:年度报告|年报)(?:专栏|栏目)?$|^(?:公开)?年报$|^年度报告$")
+YEAR_COLUMN = re.compile(r"^(?:19|20)\d\d\s*年?度?(?:政府信息公开)?(?:年度报告|年报)?$")
+# Portal pages that lead to the column (followed from a home page only)
+PORTAL_TEXT = re.compile(r"^(?:政府信息公开|信息公开|政务公开|政府信息公开专栏|信息公开目录|政府信息公开目录)$")
+NEXT_TEXT = {"下一页", "下页", "下一頁", "后页", "後頁", ">", "›", "»"}
+HREF = re.compile(r"""<a\s[^>]*?href\s*=\s*["']([^"'#][^"']*)["']""", re.I)
 DATE_NEAR = re.compile(r"((?:19|20)\d\d)[-/.年](\d{1,2})[-/.月](\d{1,2})")
+ONCLICK_URL = re.compile(r"""['"]((?:https?://[^'"\s]+|/[^'"\s]*|\.{1,2}/[^'"\s]*)\.(?:s?html?|jsp|pdf|docx?|xlsx?|wps))['"]""")
+JS_REDIRECT = re.compile(r"""(?:window\.|document\.|top\.)?location(?:\.href)?\s*=\s*['"]([^'"]+)['"]|location\.replace\(\s*['"]([^'"]+)['"]""")
+META_REFRESH = re.compile(r"""<meta[^>]+http-equiv=["']?refresh["']?[^>]+content=["']?\d+\s*;\s*url=([^"'>\s]+)""", re.I)
+REPORT_BODY = re.compile(r"总体情况|总体情況|總體情況|主动公开政府信息情况|收到和处理|本年新收|行政复议|信息公开.{0,6}情况|公开工作.{0,4}情况")
 
 
 def _age_days(iso):
-    from datetime import datetime, timezone
-
     try:
         return (datetime.now(timezone.utc) - datetime.fromisoformat(iso)).total_seconds() / 86400
     except (TypeError, ValueError):
         return float("inf")
 
 
+def squash(text):
+    return re.sub(r"\s+", "", text or "")
+
+
 def is_report_title(title):
-    return bool(title and REPORT_TITLE.search(to_simplified(re.sub(r"\s+", "", title))))
+    return bool(title and REPORT_TITLE.search(to_simplified(squash(title))))
+
+
+def is_column_link(text):
+    """区属部门政府信息公开年报, 信息公开年报, 2019年度: a column, not a report (no year, or only a year)."""
+    t = to_simplified(squash(text))
+    return len(t) <= 24 and bool((COLUMN_TEXT.match(t) and not re.search(r"(?:19|20)\d\d", t)) or YEAR_COLUMN.match(t))
 
 
 class ReportSpider(scrapy.Spider):
     name = "generic"
     cms = "generic"
-    max_list_pages = 50  # a pagination trap stops here
+    max_list_pages = 50  # pagination traps and calendars stop here
+    max_depth = 4  # home → portal → column → year sub-column → …
     handle_httpstatus_list = [304]  # a conditional request answered "not modified"
 
     def __init__(self, site=None, *args, **kwargs):
@@ -54,20 +79,21 @@ class ReportSpider(scrapy.Spider):
         self.start_urls = list(site.start_urls)
         self.allowed_domains = sorted({urlparse(u).hostname for u in site.start_urls} | set(site.allowed_domains))
         self.list_pages_seen = 0
+        self.known = {}
 
     async def start(self):
         self.known = self._known_documents()
         for url in self.start_urls:
-            yield scrapy.Request(url, callback=self.parse, cb_kwargs={"depth": 0})
+            yield scrapy.Request(url, callback=self.parse, cb_kwargs={"depth": 0}, errback=self.failed)
+
+    # ---- what the archive already has ------------------------------------------------
 
     def _known_documents(self):
-        """What the archive already holds of this site: url → validators and time of fetch."""
-        path = self.crawler.settings.get("OGI_ARCHIVE_DB") if self.crawler else None
-        if not path or self.crawler.settings.getbool("OGI_REFETCH"):
-            return {}
+        """What the archive already holds of this site: url key → validators and time of fetch."""
         import os
 
-        if not os.path.exists(path):
+        path = self.crawler.settings.get("OGI_ARCHIVE_DB") if self.crawler else None
+        if not path or self.crawler.settings.getbool("OGI_REFETCH") or not os.path.exists(path):
             return {}
         from archive.db import open_archive
         from archive.store import known_documents
@@ -81,52 +107,106 @@ class ReportSpider(scrapy.Spider):
     def follow_document(self, response, url, callback, cb_kwargs):
         """A request for a report page or file, or a 'seen' mark for one already archived.
 
-        An archived document is revalidated with a conditional request (ETag /
-        Last-Modified, answered 304 when unchanged); one whose server gave no
-        validators is not fetched again until OGI_RECHECK_DAYS have passed.
+        A document archived less than OGI_RECHECK_DAYS ago, still listed under the same
+        title, is not requested: the list page says it is there.  Older ones are
+        revalidated with a conditional request (ETag / Last-Modified, answered 304 when
+        unchanged), or fetched again when their server gave no validators.
         """
         from archive.store import url_key
 
-        known = getattr(self, "known", {}).get(url_key(url))
+        known = self.known.get(url_key(url))
         if known is None:
-            return response.follow(url, callback=callback, cb_kwargs=cb_kwargs)
+            return response.follow(url, callback=callback, cb_kwargs=cb_kwargs, errback=self.failed)
+        listing = cb_kwargs.get("listing") or cb_kwargs.get("page") or {}
+        same_title = known.get("list_title") in (None, listing.get("list_title"))
+        if same_title and _age_days(known["fetched_at"]) < self.crawler.settings.getfloat("OGI_RECHECK_DAYS", 7):
+            return self.seen(url, **{k: v for k, v in cb_kwargs.items() if k in ("listing", "page")})
         headers = {}
         if known["etag"]:
             headers["If-None-Match"] = known["etag"]
         if known["last_modified"]:
             headers["If-Modified-Since"] = known["last_modified"]
-        if not headers and _age_days(known["fetched_at"]) < self.crawler.settings.getfloat("OGI_RECHECK_DAYS", 30):
-            return self.seen(url, **cb_kwargs)
-        return response.follow(url, callback=callback, cb_kwargs=cb_kwargs, headers=headers)
+        return response.follow(url, callback=callback, cb_kwargs=cb_kwargs, headers=headers, errback=self.failed)
 
     def seen(self, url, listing=None, page=None):
         """An item saying an archived report is still listed on its site, unchanged."""
         meta = listing or page or {}
         return {"site_id": self.site.id, "url": meta.get("page_url") or url, "role": "seen"}
 
-    # ---- list pages --------------------------------------------------------------
+    def failed(self, failure):
+        """A request that failed for good (after retries): counted against this site.
+
+        One refused on purpose (robots.txt, an off-site redirect) is no failure."""
+        from scrapy.exceptions import IgnoreRequest
+
+        http_error = failure.check(scrapy.spidermiddlewares.httperror.HttpError)
+        if failure.check(IgnoreRequest) and not http_error:
+            self.crawler.stats.inc_value("ogi/refused")
+            self.logger.info("not fetched: %s: %s", failure.request.url, failure.getErrorMessage())
+            return
+        if http_error and failure.request.callback != self.parse:
+            # a report link that answers 404 or 500: recorded, but the site's crawl stands
+            self.crawler.stats.inc_value("ogi/broken_links")
+            self.logger.warning("broken report link: %s: %s", failure.request.url, failure.getErrorMessage())
+            return
+        self.crawler.stats.inc_value("ogi/errors")
+        self.logger.error("%s: %s", failure.request.url, failure.getErrorMessage())
+
+    # ---- list pages --------------------------------------------------------------------
 
     def parse(self, response, depth=0):
+        target = self.redirect_target(response)
+        if target:
+            yield self.capture(response, role="list")
+            yield response.follow(target, callback=self.parse, cb_kwargs={"depth": depth}, errback=self.failed)
+            return
+        items = list(self.list_items(response))
+        if depth > 0 and not any(is_report_title(t) for _, t, _ in items) and self.looks_like_report(response):
+            # a column link that led to a report itself
+            yield from self.parse_report(response, {"list_title": None, "list_date": None}, depth=self.max_depth)
+            return
         self.list_pages_seen += 1
         yield self.capture(response, role="list")
-        for url, title, date in self.list_items(response):
-            if not is_report_title(title):
-                continue
-            meta = {"list_title": title, "list_date": date}
-            if ATTACHMENT_EXT.search(url):
-                yield self.follow_document(response, url, self.parse_attachment, {"page": meta})
-            else:
-                yield self.follow_document(response, url, self.parse_report, {"listing": meta})
+        found = 0
+        for url, title, date in items:
+            if is_report_title(title):
+                found += 1
+                meta = {"list_title": title, "list_date": date}
+                if ATTACHMENT_EXT.search(url):
+                    yield self.follow_document(response, url, self.parse_attachment, {"page": meta})
+                else:
+                    yield self.follow_document(response, url, self.parse_report, {"listing": meta, "depth": depth})
+        if depth < self.max_depth:
+            for url in self.column_links(response, portal=depth == 0 and not found):
+                yield response.follow(url, callback=self.parse, cb_kwargs={"depth": depth + 1}, errback=self.failed)
         if self.list_pages_seen < self.max_list_pages:
-            for url in self.next_pages(response):
-                yield response.follow(url, callback=self.parse, cb_kwargs={"depth": depth + 1})
+            for request in self.next_pages(response, depth):
+                yield request
+
+    def redirect_target(self, response):
+        """Where a redirect shell (a page that is only a JS or meta-refresh redirect) points."""
+        if not hasattr(response, "text") or len(response.body) > 4000:
+            return None
+        text = response.text
+        visible = squash(re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", "", text, flags=re.S))
+        if len(visible) > 80:
+            return None
+        m = META_REFRESH.search(text) or JS_REDIRECT.search(text)
+        if not m:
+            return None
+        return response.urljoin(next(g for g in m.groups() if g))
 
     def list_items(self, response):
-        """(absolute url, title, date or None) for each link of a list page."""
+        """(absolute url, title, date or None) for each link of a list page, onclick-only ones too."""
         for a in response.css("a"):
             title = a.attrib.get("title") or " ".join(a.css("::text").getall()).strip()
-            href = a.attrib.get("href")
-            if not href or href.startswith(("javascript:", "#", "mailto:")):
+            href = a.attrib.get("href") or ""
+            if href.startswith("javascript") or href in ("", "#"):
+                m = ONCLICK_URL.search(a.attrib.get("onclick") or "")
+                if not m:
+                    continue
+                href = m.group(1)
+            if href.startswith(("#", "mailto:")):
                 continue
             yield response.urljoin(href), title.strip(), self._date_near(a)
 
@@ -135,32 +215,68 @@ class ReportSpider(scrapy.Spider):
         m = DATE_NEAR.search(around)
         return "-".join((m.group(1), m.group(2).zfill(2), m.group(3).zfill(2))) if m else None
 
-    def next_pages(self, response):
-        """Links to the column's further list pages: 下一页 links, index_N pages."""
+    def column_links(self, response, portal=False):
+        """Links to the annual-report column and its per-year sub-columns (and, from a
+        home page with no reports on it, to the 信息公开 portal)."""
+        for a in response.css("a"):
+            text = " ".join(a.css("::text").getall()).strip() or a.attrib.get("title", "")
+            href = a.attrib.get("href") or ""
+            if not href or href.startswith(("javascript", "#", "mailto:")) or ATTACHMENT_EXT.search(href):
+                continue
+            if is_column_link(text) or (portal and PORTAL_TEXT.match(squash(to_simplified(text)))):
+                url = response.urljoin(href)
+                if urlparse(url).hostname in self.allowed_domains:
+                    yield url
+
+    def next_pages(self, response, depth):
+        """Requests for the column's further list pages: 下一页 links inside the column."""
         here = urlparse(response.url).path.rsplit("/", 1)[0]
         for a in response.css("a"):
             text = "".join(a.css("::text").getall()).strip()
-            href = a.attrib.get("href") or ""
-            url = response.urljoin(href)
-            if (text in ("下一页", "下页", "下一頁", "后页", ">")) and urlparse(url).path.startswith(here):
-                yield url
+            url = response.urljoin(a.attrib.get("href") or "")
+            if text in NEXT_TEXT and urlparse(url).path.startswith(here) and url != response.url:
+                yield scrapy.Request(url, callback=self.parse, cb_kwargs={"depth": depth}, errback=self.failed)
 
-    # ---- reports -----------------------------------------------------------------
+    # ---- reports -----------------------------------------------------------------------
 
-    def parse_report(self, response, listing):
-        """A report page; a short page that only points at an attachment yields the attachment too."""
+    def parse_report(self, response, listing, depth=0):
+        """A report page.  A short page that only points at an attachment yields the
+        attachment; a page that turns out to be a list (a sub-column titled like a
+        report, 2019年政府信息公开年报) is read as one."""
         if response.status == 304:
             yield self.seen(response.url, listing=listing)
             return
-        attachments = [response.urljoin(h) for h in response.css("a::attr(href)").getall() if ATTACHMENT_EXT.search(h)]
-        body_text = " ".join(response.css("body *:not(script):not(style)::text").getall())
-        has_tables = "本年新收" in body_text or "本年新收" in to_simplified(body_text) or "申请" in body_text and len(body_text) > 3000
-        if attachments and not has_tables:
+        reportish = self.looks_like_report(response)
+        if not reportish and depth < self.max_depth and any(
+                is_report_title(t) and u != response.url for u, t, _ in self.list_items(response)):
+            yield from self.parse(response, depth=depth + 1)
+            return
+        # links found in the markup directly: building a selector for every report page costs more
+        attachments = [response.urljoin(h) for h in HREF.findall(response.text) if ATTACHMENT_EXT.search(h)
+                       and not re.search(r"\.(zip|rar)(?:$|\?)", h, re.I)] if hasattr(response, "text") else []
+        if attachments and not ("本年新收" in to_simplified(response.text) or len(squash(self.body_text(response))) > 3000):
             yield self.capture(response, role="page", **listing)
             for url in attachments:
-                yield self.follow_document(response, url, self.parse_attachment, {"page": {**listing, "page_url": response.url}})
+                yield self.follow_document(response, url, self.parse_attachment,
+                                           {"page": {**listing, "page_url": response.url}})
         else:
             yield self.capture(response, role="report", **listing)
+
+    @staticmethod
+    def body_text(response):
+        if not hasattr(response, "text"):
+            return ""
+        return " ".join(response.css("body *:not(script):not(style)::text").getall())
+
+    def looks_like_report(self, response):
+        """A page carrying a report: its body speaks of the report's sections, or it is a file.
+
+        Read from the page's markup, not its parsed text: this runs on every report page."""
+        if not hasattr(response, "text"):
+            return True
+        body = response.text
+        at = body.find("<body")
+        return bool(REPORT_BODY.search(to_simplified(body[at if at > 0 else 0:])))
 
     def parse_attachment(self, response, page):
         if response.status == 304:

@@ -1,0 +1,128 @@
+"""Crawl benchmark: a generated mirror of TRS-style sites on 127.0.0.1, crawled three ways in
+one run of this script:
+
+1. a bare Scrapy crawl of the same pages (benchmarks/bare_spider.py: no pipelines);
+2. the full pipeline, ``ogi-archive crawl`` into a fresh archive;
+3. the full pipeline again over the unchanged mirror (the nightly re-run).
+
+Targets (issue 5): full ≥ half the bare rate; the unchanged re-run ≤ 15% of the first
+run's time; peak memory of a crawl process < 400 MB.
+
+    python benchmarks/bench_crawl.py [--sites 20 --reports 100]
+"""
+import argparse
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = pathlib.Path(sys.executable).parent
+MIRROR = ROOT / "crawler/demo/mirror"
+TEMPLATES = [
+    MIRROR / "hn_huaihua_czj/zwgk/xxgknb/202101/t20210125_5873012.html",
+    MIRROR / "js_hongze/art/2024/2/26/art_52013_3345671.html",
+    MIRROR / "js_huaian_xxgk/xxgk/gknb/202502/5b578ca9f1a582d1b885388e582edef8.shtml",
+    MIRROR / "hn_huaihua_czj/zwgk/xxgknb/202601/t20260123_6412087.html",
+]
+PER_PAGE = 20
+SETTINGS = ["DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "CONCURRENT_REQUESTS=32",
+            "CONCURRENT_REQUESTS_PER_DOMAIN=32", "ROBOTSTXT_OBEY=False", "LOG_LEVEL=INFO"]
+
+
+def generate(root, n_sites, n_reports):
+    """n_sites TRS columns of n_reports report pages each (the demo's real report pages as templates)."""
+    templates = [t.read_text(encoding="utf-8") for t in TEMPLATES]
+    for s in range(n_sites):
+        col = root / f"s{s:03d}" / "zfxxgknb"
+        items = []
+        for r in range(n_reports):
+            year = 2008 + r % 18
+            day = f"{year + 1}01{(r % 28) + 1:02d}"
+            rel = f"{day[:6]}/t{day}_{s * 100000 + r}.html"
+            title = f"第{s}号测试区第{r}局{year}年政府信息公开工作年度报告"
+            page = templates[r % len(templates)]
+            page = re.sub(r"<title>.*?</title>", f"<title>{title}</title>", page, count=1, flags=re.S)
+            page = re.sub(r'(<meta name="ArticleTitle" content=")[^"]*', r"\g<1>" + title, page)
+            page = page.replace("</body>", f"<p>{s}-{r}</p></body>")  # every page distinct
+            (col / rel).parent.mkdir(parents=True, exist_ok=True)
+            (col / rel).write_text(page, encoding="utf-8")
+            items.append(f'<li><a href="./{rel}" title="{title}">{title}</a><span>{day[:4]}-{day[4:6]}-{day[6:]}</span></li>')
+        pages = [items[i:i + PER_PAGE] for i in range(0, len(items), PER_PAGE)]
+        for i, chunk in enumerate(pages):
+            name = "index.html" if i == 0 else f"index_{i}.html"
+            (col / name).write_text(
+                f"<html><head><meta charset='utf-8'></head><body><ul>{''.join(chunk)}</ul>"
+                f"<script>var countPage = {len(pages)}//共多少页</script></body></html>", encoding="utf-8")
+
+
+def run(argv, logs, cwd=None):
+    """Run a command, its output to files; (seconds, peak RSS in MB of that process, stdout)."""
+    out_path, err_path = logs.with_suffix(".out"), logs.with_suffix(".err")
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        t = time.monotonic()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.monotonic() - t
+    if os.waitstatus_to_exitcode(status) != 0:
+        print(err_path.read_text()[-3000:], file=sys.stderr)
+        raise SystemExit(f"{argv[0]} failed with {os.waitstatus_to_exitcode(status)}")
+    return seconds, usage.ru_maxrss / 1024, out_path.read_text()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sites", type=int, default=20)
+    ap.add_argument("--reports", type=int, default=100)
+    a = ap.parse_args()
+    from crawler.demo import serve_site
+
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="ogi-bench-"))
+    try:
+        t = time.monotonic()
+        generate(tmp / "mirror", a.sites, a.reports)
+        server, base = serve_site(tmp / "mirror")
+        n = a.sites * a.reports
+        print(f"mirror: {a.sites} sites × {a.reports} reports = {n} reports, "
+              f"{sum(1 for _ in (tmp / 'mirror').rglob('*.html'))} pages, generated in {time.monotonic() - t:.1f} s, "
+              f"served at {base}")
+        starts = [f"{base}/s{s:03d}/zfxxgknb/index.html" for s in range(a.sites)]
+        registry = tmp / "sites.toml"
+        registry.write_text("".join(
+            f'[[site]]\nid = "bench_s{s:03d}"\nname = "测试站{s}"\ncms = "trs"\nstart_urls = ["{u}"]\n\n'
+            for s, u in enumerate(starts)), encoding="utf-8")
+
+        bare_s, bare_mb, _ = run([str(BIN / "scrapy"), "runspider", str(ROOT / "benchmarks/bare_spider.py"),
+                                  "-a", "start_urls=" + ",".join(starts), "-o", str(tmp / "bare.jsonl"),
+                                  *sum((["-s", s] for s in SETTINGS), [])], tmp / "bare", cwd=tmp)  # no project settings
+        bare_n = sum(1 for _ in open(tmp / "bare.jsonl")) if (tmp / "bare.jsonl").exists() else 0
+        if not bare_n:
+            raise SystemExit("the bare crawl scraped nothing:\n" + (tmp / "bare.err").read_text()[-3000:])
+        full_s, full_mb, out = run([str(BIN / "ogi-archive"), "crawl", "--sites", str(registry),
+                                    "--db", str(tmp / "archive.db"), *sum((["-s", s] for s in SETTINGS), [])], tmp / "full")
+        import sqlite3
+
+        got = sqlite3.connect(tmp / "archive.db").execute("select count(*) from reports").fetchone()[0]
+        again_s, again_mb, out2 = run([str(BIN / "ogi-archive"), "crawl", "--sites", str(registry),
+                                       "--db", str(tmp / "archive.db"), *sum((["-s", s] for s in SETTINGS), [])],
+                                      tmp / "again")
+        server.shutdown()
+        bare_rate, full_rate = bare_n / bare_s, got / full_s
+        print(f"bare Scrapy:        {bare_n} report pages in {bare_s:6.1f} s = {bare_rate:6.1f} pages/s, peak {bare_mb:.0f} MB")
+        print(f"full pipeline:      {got} reports      in {full_s:6.1f} s = {full_rate:6.1f} reports/s, peak {full_mb:.0f} MB")
+        print(f"  full / bare rate: {full_rate / bare_rate:.2f} (target ≥ 0.50)")
+        print(f"unchanged re-run:   {again_s:6.1f} s = {again_s / full_s:.1%} of the first run (target ≤ 15%), "
+              f"peak {again_mb:.0f} MB")
+        print(f"peak memory:        {max(full_mb, again_mb):.0f} MB (target < 400 MB)")
+        print("re-run summary:\n  " + "\n  ".join(out2.strip().splitlines()[:3]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Each CMS family and each crawl hazard, as an offline fixture site on 127.0.0.1
+(tests/sites/, README.md there): the crawl must find exactly the site's reports."""
+import json
+import sqlite3
+
+import pytest
+
+from conftest import ogi
+from sites_server import SITES, manifest, serve
+
+MANIFEST = manifest()
+FAST = ("-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=0")
+
+
+@pytest.fixture(scope="module", params=sorted(MANIFEST))
+def crawled(request, tmp_path_factory):
+    name = request.param
+    site = MANIFEST[name]
+    server, base = serve(SITES / name)
+    tmp = tmp_path_factory.mktemp(name)
+    registry = tmp / "sites.toml"
+    registry.write_text(f'[[site]]\nid = "t_{name}"\nname = "{site["name"]}"\nregion_code = "{site["region_code"]}"\n'
+                        f'cms = "{site["cms"]}"\nstart_urls = {json.dumps([base + u for u in site["start_urls"]])}\n',
+                        encoding="utf-8")
+    db = tmp / "archive.db"
+    proc = ogi("crawl", "--sites", registry, "--db", db, *FAST)
+    yield name, site, server, db, proc
+    server.shutdown()
+    server.server_close()
+
+
+def report_paths(db):
+    conn = sqlite3.connect(db)
+    try:
+        return {"/" + u.split("/", 3)[3] for (u,) in conn.execute("select url from reports")}
+    finally:
+        conn.close()
+
+
+def test_finds_exactly_the_sites_reports(crawled):
+    name, site, server, db, proc = crawled
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert report_paths(db) == {r["path"] for r in site["reports"]}
+
+
+def test_takes_no_other_page_for_a_report(crawled):
+    name, site, server, db, proc = crawled
+    assert not report_paths(db) & set(site["non_reports"])
+
+
+def test_every_attachment_is_captured(crawled):
+    name, site, server, db, proc = crawled
+    conn = sqlite3.connect(db)
+    captured = {"/" + u.split("/", 3)[3] for (u,) in conn.execute("select url from captures")}
+    for r in site["reports"]:
+        if r["attachment"]:
+            assert r["attachment"] in captured
+
+
+def test_robots_and_offsite_redirects_are_obeyed(crawled):
+    name, site, server, db, proc = crawled
+    for path in site.get("disallowed", []):
+        assert not server.fetched(path), path
+    conn = sqlite3.connect(db)
+    assert not [u for (u,) in conn.execute("select url from captures") if "example-offsite" in u]
+
+
+def test_big5_copies_are_not_separate_reports(crawled):
+    name, site, server, db, proc = crawled
+    for copy in site.get("big5_copies", []):
+        assert copy.get("path", copy) not in report_paths(db) if isinstance(copy, dict) else copy not in report_paths(db)
+
+
+def test_pagination_traps_stay_bounded(crawled):
+    name, site, server, db, proc = crawled
+    assert len(server.requests) < 120
+
+
+@pytest.mark.parametrize("name", ["trs_paged", "attachments"])
+def test_a_second_run_requests_no_report_page_or_file(name, tmp_path):
+    site = MANIFEST[name]
+    server, base = serve(SITES / name)
+    try:
+        registry = tmp_path / "sites.toml"
+        registry.write_text(f'[[site]]\nid = "t_{name}"\nname = "x"\ncms = "{site["cms"]}"\n'
+                            f'start_urls = {json.dumps([base + u for u in site["start_urls"]])}\n', encoding="utf-8")
+        assert ogi("crawl", "--sites", registry, "--db", tmp_path / "a.db", *FAST).returncode == 0
+        server.clear_log()
+        assert ogi("crawl", "--sites", registry, "--db", tmp_path / "a.db", *FAST).returncode == 0
+        documents = {r["path"] for r in site["reports"]} | {r["attachment"] for r in site["reports"] if r["attachment"]}
+        assert server.requests and not [r for r in server.requests if r[1] in documents]
+    finally:
+        server.shutdown()
+        server.server_close()
