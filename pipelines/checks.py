@@ -3,6 +3,8 @@
 A failed identity is data: ``{"rule", "subject", "ok", "expected", "actual"}``.
 An identity is tested only when every cell it needs is present.
 """
+import re
+
 from .tables import REQUEST_COLUMNS, REQUEST_ROWS, REVIEW_ROWS
 
 APPLICANT_COLUMNS = REQUEST_COLUMNS[:6]
@@ -43,7 +45,33 @@ def run_checks(cells):
         parts = [req(r, col) for r in outcome_rows]
         if outcome_rows and all(p is not None for p in parts):
             check("requests.outcome_total", col, parts, req("total_processed", col))
+    out += legacy_checks(cells)
     for row in REVIEW_ROWS:
         rv = lambda c: got.get(("review_litigation", row, c))  # noqa: E731
         check("review_litigation.total", row, [rv("upheld"), rv("corrected"), rv("other"), rv("pending")], rv("total"))
+    return out
+
+
+# pre-2019 统计表: a total and the parts the table lists under it (其中 …), by indicator name
+LEGACY_RULES = [
+    ("legacy.replies", re.compile(r"^对申请的答复(总)?数$|^答复总数$"),
+     re.compile(r"^(同意公开|同意部分公开|部分公开|否决公开|不予公开|不同意公开|其他类型)答复(总)?数$")),
+    ("legacy.requests_by_channel", re.compile(r"^(受理)?(政府信息)?依申请公开(信息)?总数$|^申请总数$|^收到申请数$"),
+     re.compile(r"^(当面|传真|电子邮件|网上|网络|信函|信函、传真|其它形式|其他形式)申请数$")),
+]
+
+
+def legacy_checks(cells):
+    """The looser identities of pre-2019 appendices (formats.md §5): a total equals the sum
+    of the parts listed under it, for each value column.  Tested only where the table
+    prints the total and at least two of its parts."""
+    out = []
+    legacy = [c for c in cells if c["table"] == "legacy"]
+    for rule, total_re, part_re in LEGACY_RULES:
+        for col in sorted({c["column"] for c in legacy}):
+            total = [c["value"] for c in legacy if c["column"] == col and total_re.search(c["row"])]
+            parts = [c["value"] for c in legacy if c["column"] == col and part_re.search(c["row"])]
+            if len(total) == 1 and len(parts) >= 2:
+                out.append({"rule": rule, "subject": col, "ok": _close(sum(parts), total[0]),
+                            "expected": sum(parts), "actual": total[0]})
     return out

@@ -20,9 +20,11 @@ def find_title(doc):
     if doc.catalog.get("名称") or doc.catalog.get("标题"):
         candidates.append(doc.catalog.get("名称") or doc.catalog.get("标题"))
     if doc.title:
-        candidates.append(re.split(r"[_|–—-]{1,2}(?=[^_|]*(?:政府|网|局|委|办|厅)[^_|]*$)", doc.title)[0])
+        # <title> carries the site and the column after the report's own title: 报告_年报_某某网
+        m = re.match(r"^(.*?(?:报告|報告|年报|年報)(?:[(（][^)）]{1,8}[)）])?)\s*[_|–—\-－].*$", doc.title)
+        candidates.append(m.group(1) if m else re.split(r"[_|–—-]{1,2}(?=[^_|]*(?:政府|网|局|委|办|厅)[^_|]*$)", doc.title)[0])
     # the first lines of the body: a title may wrap over two or three lines
-    lines = [re.sub(r"\s+", "", r.text) for r in doc.rows[:15]]
+    lines = [re.sub(r"^(?:标题|名称|题目|信息名称)[:：]", "", re.sub(r"\s+", "", r.text)) for r in doc.rows[:15]]
     for j, line in enumerate(lines):
         if not re.search(r"(报告|報告|年报|年報)$", line) or not TITLE_RE.search(to_simplified("".join(lines[max(0, j - 2): j + 1]))):
             continue

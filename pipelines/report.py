@@ -127,6 +127,8 @@ def parse_capture(body, content_type=None, url=None, **kw):
 
 def format_version(tables, year):
     """Decided by the tables' shapes; the year is only a hint."""
+    if "pre2019" in tables.shapes:
+        return "pre2019"
     if "2021" in tables.shapes and "2019" in tables.shapes:
         # the 第二十条 headers are the surer sign; the （六） rows vary in the wild
         active_2021 = any(c["table"] == "active" and c["column"] in ("repealed", "valid") or

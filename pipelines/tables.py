@@ -233,13 +233,57 @@ class Tables:
 
 
 def read_tables(rows):
-    """Parse the three statistical tables out of document rows."""
+    """Parse the three statistical tables out of document rows (or, in a report that has
+    none of them, its statistics appendix as ``legacy`` cells)."""
     out = Tables()
     gs = groups(rows)
     _read_active([g for g in gs if g.context == "active"], out)
     _read_requests([g for g in gs if g.context == "requests"], out)
     _read_review([g for g in gs if g.context == "review"], out)
+    if not out.cells:
+        read_legacy(rows, out)
     return out
+
+
+_LEGACY_HEADER = re.compile(r"指标|项目|统计指标|名称")
+_UNIT_HEADER = re.compile(r"单位")
+_LEGACY_PREFIX = re.compile(r"^(?:其中[:：]?)?\s*(?:[(（]?\d{1,2}[)）.、．]|[一二三四五六七八九十]{1,2}[、.．]|[(（][一二三四五六七八九十]{1,2}[)）])?\s*")
+LEGACY_UNITS = ("条", "件", "人次", "次", "个", "万元", "元", "项", "人", "期", "篇", "份")
+
+
+def read_legacy(rows, out):
+    """A pre-2019 statistics appendix (附表 / 统计表): indicator rows with their values.
+
+    ``row`` is the indicator as printed (simplified, its 其中/1、 prefix taken off),
+    ``column`` the value column's header (本年, 历年累计, 2013年度 …) or ``value``,
+    ``unit`` the 计量单位 cell when the table has one.
+    """
+    header, unit_at = None, None
+    for row in rows:
+        if not row.grid:
+            continue
+        cells = [c or "" for c in row.cells]
+        values = [i for i, c in enumerate(cells) if parse_number(c) is not None]
+        if not values and _LEGACY_HEADER.search(cells[0] if cells else ""):
+            header = cells
+            unit_at = next((i for i, c in enumerate(cells) if _UNIT_HEADER.search(c)), None)
+            continue
+        labels = [i for i, c in enumerate(cells) if c and i not in values and not is_blank(c) and i != unit_at]
+        if not values or not labels or labels[0] > values[0]:
+            continue
+        label = to_simplified(_LEGACY_PREFIX.sub("", squash(cells[labels[0]]))).rstrip(":：")
+        if not label or len(label) > 40:
+            continue
+        unit = cells[unit_at] if unit_at is not None and unit_at < len(cells) else None
+        for i in values:
+            name = squash(header[i]) if header and i < len(header) and header[i] else None
+            column = to_simplified(name) if name and len(values) > 1 or name and not _LEGACY_HEADER.search(name) else "value"
+            v = Value(cells[i], *parse_number(cells[i]))
+            if v.unit is None and unit in LEGACY_UNITS:
+                v.unit = unit
+            out.add("legacy", label, column, v)
+    if out.cells:
+        out.shapes.add("pre2019")
 
 
 def _read_active(gs, out):
