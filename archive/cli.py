@@ -105,22 +105,27 @@ def _settings_option(f):
 @click.option("--db", default="archive.db", show_default=True, type=click.Path(dir_okay=False), help="The archive.")
 @click.option("--site", "site_ids", multiple=True, help="Only this registry site (repeatable).")
 @click.option("--sites", "registry", type=click.Path(exists=True), help="A registry file or folder instead of the shipped one.")
+@click.option("--start-url", "start_urls", multiple=True, metavar="URL",
+              help="Crawl this site ad hoc, with no registry entry: its home page or its 年报 column (repeatable).")
 @_settings_option
-def crawl(db, site_ids, registry, settings):
+def crawl(db, site_ids, registry, start_urls, settings):
     """Crawl registered sites for annual reports and archive them.
 
-    Exits 0 when every site was crawled, 3 when a site failed (named in the output).
+    Exits 0 when every site was crawled, 2 on bad input, 3 when a site failed (each
+    named on stderr with the reason), 4 when another crawl holds the archive.
 
-    Example:
+    Examples:
 
         ogi-archive crawl --db /srv/ogi/archive.db --site js_shuyang
+
+        ogi-archive crawl --start-url http://www.example.gov.cn/ --db adhoc.db
     """
-    from crawler.registry import RegistryError, load_sites
+    from crawler.registry import RegistryError, adhoc_site, load_sites
 
     try:
-        sites = load_sites(registry)
+        sites = [adhoc_site(u) for u in start_urls] if start_urls else load_sites(registry)
     except RegistryError as e:
-        click.echo(f"ogi-archive crawl: bad registry entry: {e}", err=True)
+        click.echo(f"ogi-archive crawl: bad {'start URL' if start_urls else 'registry entry'}: {e}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     if site_ids:
         unknown = set(site_ids) - {s.id for s in sites}
@@ -232,3 +237,36 @@ def sites_list(registry):
         for s in sorted(groups[province], key=lambda s: (s.region_code or "", s.id)):
             click.echo(f"  {s.id:26} {s.region_code or '-':7} {s.cms:8} {s.name}  {s.start_urls[0]}")
     click.echo(f"{len(entries)} sites")
+
+
+@sites.command("check")
+@click.option("--sites", "registry", type=click.Path(exists=True), help="A registry file or folder.")
+@click.option("--site", "site_ids", multiple=True, help="Only this site (repeatable).")
+@click.option("--timeout", default=15.0, show_default=True, help="Seconds for each start page.")
+def sites_check(registry, site_ids, timeout):
+    """Fetch each site's start page: reachable, moved (redirected elsewhere), blocked or unreachable.
+
+    Exits 3 when any start page is not reachable, so it can watch the registry from cron.
+
+    Example:
+
+        ogi-archive sites check --site js_shuyang
+    """
+    from crawler.registry import RegistryError, check_site, load_sites
+
+    try:
+        entries = [s for s in load_sites(registry) if not site_ids or s.id in site_ids]
+    except RegistryError as e:
+        click.echo(f"ogi-archive sites: bad registry entry: {e}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda s: (s, check_site(s, timeout)), entries))
+    counts = {}
+    for site, (state, detail) in results:
+        counts[state] = counts.get(state, 0) + 1
+        click.echo(f"{state:12} {site.id:26} {detail}")
+    click.echo(", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
+    if any(state != "reachable" for _, (state, _) in results):
+        sys.exit(EXIT_SITE_FAILED)

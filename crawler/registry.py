@@ -80,3 +80,45 @@ def load_sites(where=None, base=None):
             seen[s.id] = f
             sites.append(s)
     return sites
+
+
+def adhoc_site(url):
+    """A site for ``crawl --start-url``: no registry entry, found by discovery from the URL."""
+    from urllib.parse import urlparse
+
+    host = urlparse(url).hostname
+    if not host or not re.match(r"^https?://", url):
+        raise RegistryError(f"{url!r} is not an http(s) URL")
+    slug = "adhoc_" + re.sub(r"[^a-z0-9]+", "_", host.lower()).strip("_")[:50]
+    return Site(id=slug, name=host, start_urls=[url], cms="generic", note="ad hoc: crawl --start-url")
+
+
+def check_site(site, timeout=15.0):
+    """(state, detail) for a site's first start URL: reachable, moved, blocked or unreachable."""
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlparse
+
+    from .settings import USER_AGENT
+
+    url = site.start_urls[0]
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **k):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    try:
+        with opener.open(request, timeout=timeout) as r:
+            return "reachable", f"{r.status} {url}"
+    except urllib.error.HTTPError as e:
+        if e.code in (301, 302, 303, 307, 308):
+            to = e.headers.get("Location", "")
+            same = urlparse(to).hostname in (None, urlparse(url).hostname)
+            return ("reachable" if same else "moved"), f"{e.code} → {to}"
+        if e.code in (401, 403, 429, 503):
+            return "blocked", f"{e.code} {url}"
+        return "unreachable", f"{e.code} {url}"
+    except (urllib.error.URLError, OSError) as e:
+        return "unreachable", f"{getattr(e, 'reason', e)} {url}"

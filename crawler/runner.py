@@ -1,5 +1,6 @@
 """Run a crawl of registry sites into the archive, and report what it did."""
 import logging
+import sys
 import pathlib
 import time
 from datetime import datetime
@@ -64,6 +65,23 @@ def project_settings(overrides=None):
     return settings
 
 
+def _progress(crawlers):
+    """A status line on an interactive terminal (never in cron's mail): sites done, documents, reports."""
+    from twisted.internet import task
+
+    def show():
+        done = sum(1 for c in crawlers.values() if c.stats and c.stats.get_value("finish_reason"))
+        pages = sum((c.stats.get_value("ogi/pages") or 0) for c in crawlers.values() if c.stats)
+        reports = sum(sum((c.stats.get_value(f"ogi/reports_{k}") or 0) for k in ("new", "changed", "unchanged"))
+                      for c in crawlers.values() if c.stats)
+        sys.stderr.write(f"\r\033[Kcrawling: {done}/{len(crawlers)} sites done, {pages} documents, {reports} reports")
+        sys.stderr.flush()
+
+    loop = task.LoopingCall(show)
+    loop.start(1.0, now=False)
+    return loop
+
+
 def run_crawl(sites, db_path, overrides=None, log_dir=None):
     """Crawl ``sites`` (registry Site objects) into the archive at ``db_path``, holding its lock.
 
@@ -92,7 +110,10 @@ def _run(sites, db_path, overrides, log_dir):
             crawler.settings.set("ROBOTSTXT_OBEY", False, priority="spider")
         crawlers[site.id] = crawler
         process.crawl(crawler, site=site)
+    progress = _progress(crawlers) if sys.stderr.isatty() else None
     process.start()
+    if progress is not None:
+        sys.stderr.write("\r\033[K")
     from pipelines.scrapy_pipelines import ParsePipeline
 
     ParsePipeline.shutdown()

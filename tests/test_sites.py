@@ -92,3 +92,36 @@ def test_a_second_run_requests_no_report_page_or_file(name, tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_ad_hoc_crawl_from_a_home_page_finds_the_reports(tmp_path):
+    site = MANIFEST["discover_home"]
+    server, base = serve(SITES / "discover_home")
+    try:
+        proc = ogi("crawl", "--start-url", base + site["home"], "--db", tmp_path / "a.db", *FAST)
+        assert proc.returncode == 0, proc.stderr
+        assert report_paths(tmp_path / "a.db") == {r["path"] for r in site["reports"]}
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_bad_start_url_exits_2(tmp_path):
+    proc = ogi("crawl", "--start-url", "ftp://x", "--db", tmp_path / "a.db")
+    assert proc.returncode == 2 and "not an http(s) URL" in proc.stderr
+
+
+def test_sites_check_tells_reachable_moved_and_unreachable(tmp_path):
+    server, base = serve(SITES / "redirect_shells")
+    try:
+        reg = tmp_path / "r.toml"
+        reg.write_text(f'[[site]]\nid = "ok_site"\nname = "x"\nstart_urls = ["{base}/col/col2/index.html"]\n\n'
+                       f'[[site]]\nid = "moved_site"\nname = "x"\nstart_urls = ["{base}/zfxxgknb/202201/t20220120_3.html"]\n\n'
+                       f'[[site]]\nid = "gone_site"\nname = "x"\nstart_urls = ["http://127.0.0.1:9/"]\n', encoding="utf-8")
+        proc = ogi("sites", "check", "--sites", reg, "--timeout", "5")
+        states = {line.split()[1]: line.split()[0] for line in proc.stdout.splitlines()[:-1]}
+        assert states == {"ok_site": "reachable", "moved_site": "moved", "gone_site": "unreachable"}
+        assert proc.returncode == 3
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -60,8 +60,10 @@ def is_column_link(text):
 
 
 class ReportSpider(scrapy.Spider):
-    name = "generic"
-    cms = "generic"
+    """The shared behaviour; the runnable spiders are the families in families.py."""
+
+    name = None  # not a spider of its own (Scrapy lists only named spiders)
+    cms = None
     max_list_pages = 50  # pagination traps and calendars stop here
     max_depth = 4  # home → portal → column → year sub-column → …
     handle_httpstatus_list = [304]  # a conditional request answered "not modified"

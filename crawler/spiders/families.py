@@ -74,4 +74,12 @@ class CatalogSpider(ReportSpider):
     cms = "catalog"
 
 
-SPIDERS = {cls.cms: cls for cls in (ReportSpider, TrsSpider, HanwebSpider, CatalogSpider)}
+class GenericSpider(HanwebSpider, TrsSpider):
+    """A site of unknown CMS (and ``crawl --start-url``): every family's list forms are
+    tried — Hanweb records and its POST pager, TRS countPage pagers, plain links."""
+
+    name = "generic"
+    cms = "generic"
+
+
+SPIDERS = {cls.cms: cls for cls in (GenericSpider, TrsSpider, HanwebSpider, CatalogSpider)}
