@@ -22,6 +22,12 @@ DOWNLOAD_MAXSIZE = 100 * 1024 * 1024  # reports with scanned pages run to tens o
 DOWNLOAD_WARNSIZE = 30 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 3
+RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry; doubled for each next one
+RETRY_BACKOFF_MAX = 60.0
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,  # where Scrapy's retry stands, with backoff
+}
 CLOSESPIDER_ERRORCOUNT = 50
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
