@@ -67,12 +67,13 @@ def _get(db, table, key, value):
 
 
 def upsert_site(db, site):
-    db.table("sites").upsert(
-        {"id": site["id"], "name": site.get("name"), "region_code": site.get("region_code"),
-         "cms": site.get("cms"), "start_urls": json.dumps(site.get("start_urls", []), ensure_ascii=False),
-         "home": site.get("home"), "last_crawled_at": now()},
-        pk="id",
-    )
+    """The registry entry as crawled now (first_crawled_at kept from the first time)."""
+    stamp = now()
+    db.execute("insert or ignore into sites (id, first_crawled_at) values (?, ?)", [site["id"], stamp])
+    db.execute("update sites set name = ?, region_code = ?, cms = ?, start_urls = ?, home = ?, last_crawled_at = ? "
+               "where id = ?", [site.get("name"), site.get("region_code"), site.get("cms"),
+                                json.dumps(site.get("start_urls", []), ensure_ascii=False), site.get("home"), stamp,
+                                site["id"]])
 
 
 def start_run(db, site_ids):

@@ -26,8 +26,10 @@ def run_checks(cells):
         out.append({"rule": rule, "subject": subject, "ok": _close(expected, actual), "expected": expected, "actual": actual})
 
     req = lambda row, col: got.get(("requests", row, col))  # noqa: E731
-    columns = [c for c in REQUEST_COLUMNS + ["org_subtotal"] if any(k[0] == "requests" and k[2] == c for k in got)]
-    rows = [r for r, _ in REQUEST_ROWS if any(k[0] == "requests" and k[1] == r for k in got)]
+    present_columns = {k[2] for k in got if k[0] == "requests"}
+    present_rows = {k[1] for k in got if k[0] == "requests"}
+    columns = [c for c in REQUEST_COLUMNS + ["org_subtotal"] if c in present_columns]
+    rows = [r for r, _ in REQUEST_ROWS if r in present_rows]
     for col in columns:
         # new_received + carried_over = total_processed + carried_forward
         left = [req("new_received", col), req("carried_over", col)]

@@ -278,7 +278,9 @@ class ReportSpider(scrapy.Spider):
             return True
         body = response.text
         at = body.find("<body")
-        return bool(REPORT_BODY.search(to_simplified(body[at if at > 0 else 0:])))
+        body = body[at if at > 0 else 0:]
+        # most pages are in simplified script: convert only when the markup as it is says nothing
+        return bool(REPORT_BODY.search(body) or REPORT_BODY.search(to_simplified(body)))
 
     def parse_attachment(self, response, page):
         if response.status == 304:
