@@ -97,3 +97,19 @@ def test_facet_by_province(ds):
     r = get(ds, "/archive/reports.json?_facet=province")
     counts = {f["value"]: f["count"] for f in r.json()["facet_results"]["province"]["results"]}
     assert counts == {"江苏省": 4, "湖南省": 1}
+
+
+def test_every_column_of_every_table_is_described(demo_db):
+    """The metadata is the archive's documentation: a new column must come with its description."""
+    import sqlite3
+
+    meta = yaml.safe_load(METADATA.read_text(encoding="utf-8"))["databases"]["archive"]["tables"]
+    conn = sqlite3.connect(demo_db[0])
+    missing = {}
+    for (table,) in conn.execute("select name from sqlite_master where type = 'table' and name not like '\\_%' escape '\\'"):
+        if table.endswith(("_fts", "_fts_data", "_fts_idx", "_fts_docsize", "_fts_config")):
+            continue
+        cols = [r[1] for r in conn.execute(f"pragma table_info([{table}])")]
+        described = (meta.get(table) or {}).get("columns", {})
+        missing.update({f"{table}.{c}": True for c in cols if c not in described})
+    assert not missing, sorted(missing)
