@@ -138,3 +138,24 @@ def test_an_image_only_pdf_needs_ocr():
     c.save()
     report = parse_bytes(buf.getvalue(), url="http://x/report.pdf")
     assert report["parse_status"] == "needs_ocr" and report["cells"] == []
+
+
+def test_an_eight_column_table_with_a_subtotal_column():
+    """The 法人或其他组织 小计 variant (formats.md §3.2): the subtotal column is kept as
+    org_subtotal and every other column still lands where it belongs."""
+    orgs = REQUEST_COLUMNS[1:6]
+    lines = ["三、收到和处理政府信息公开申请情况",
+             "| 申请人情况 | 自然人 | 商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他 | 小计 | 总计 |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for row, label in LABELS.items():
+        v = {c: WANT[("requests", row, c)] for c in REQUEST_COLUMNS}
+        subtotal = sum(v[c] for c in orgs)  # the column the variant adds: the five organisations' sum
+        cells = [v["natural_person"], *[v[c] for c in orgs], subtotal, v["total"]]
+        lines.append(f"| {label} | " + " | ".join(map(str, cells)) + " |")
+    report = parse_bytes("\n".join(lines).encode(), content_type="text/markdown")
+    got = {(c["row"], c["column"]): c["value"] for c in report["cells"] if c["table"] == "requests"}
+    for row in LABELS:
+        for col in REQUEST_COLUMNS:
+            assert got[(row, col)] == WANT[("requests", row, col)], (row, col)
+        assert got[(row, "org_subtotal")] == sum(WANT[("requests", row, c)] for c in orgs)
+    assert all(c["ok"] for c in report["checks"])
