@@ -125,3 +125,25 @@ def test_sites_check_tells_reachable_moved_and_unreachable(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_scrapy_crawl_works_from_the_repo_root(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    site = MANIFEST["trs_paged"]
+    server, base = serve(SITES / "trs_paged")
+    try:
+        registry = tmp_path / "sites.toml"
+        registry.write_text(f'[[site]]\nid = "t_trs"\nname = "x"\ncms = "trs"\n'
+                            f'start_urls = {json.dumps([base + u for u in site["start_urls"]])}\n', encoding="utf-8")
+        proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "trs", "-a", "site=t_trs", "-a", f"sites={registry}",
+                               "-s", f"OGI_ARCHIVE_DB={tmp_path / 'a.db'}", *FAST, "-s", "LOG_LEVEL=WARNING"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert report_paths(tmp_path / "a.db") == {r["path"] for r in site["reports"]}
+    finally:
+        server.shutdown()
+        server.server_close()
