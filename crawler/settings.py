@@ -11,6 +11,9 @@ USER_AGENT = "ogi-archive/0.1 (+https://github.com/ogi-archive/ogi-archive; rese
 ROBOTSTXT_OBEY = True
 
 CONCURRENT_REQUESTS = 16
+# Scrapy starts this many tasks for every callback's output; our callbacks yield a few
+# items each, and the default (100) made task creation a tenth of the crawl's CPU
+CONCURRENT_ITEMS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
 AUTOTHROTTLE_ENABLED = True

@@ -194,3 +194,14 @@ def _sections(lines):
         elif current is not None:
             current["lines"].append(line)
     return sections
+
+
+def parse_for_archive(body, content_type=None, url=None, **kw):
+    """:func:`parse_capture`, with the sections, cells and checks also as JSON text, ready
+    for the archive's writer (made in the worker process, where the time is free)."""
+    import json
+
+    report = parse_capture(body, content_type=content_type, url=url, **kw)
+    for key in ("sections", "cells", "checks"):
+        report[f"{key}_json"] = json.dumps(report.get(key, []), ensure_ascii=False)
+    return report

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import os
 from functools import partial
 
-from .report import parse_capture
+from .report import parse_for_archive
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +73,9 @@ class ParsePipeline(_Pipeline):
             import asyncio
 
             loop = asyncio.get_running_loop()
-            item["parsed"] = await loop.run_in_executor(self.pool(self.workers), partial(parse_capture, *args, **kw))
+            item["parsed"] = await loop.run_in_executor(self.pool(self.workers), partial(parse_for_archive, *args, **kw))
         else:
-            item["parsed"] = parse_capture(*args, **kw)
+            item["parsed"] = parse_for_archive(*args, **kw)
         if item["parsed"].get("parse_status") == "error":
             log.warning("parse failed: %s: %s", item["url"], item["parsed"]["parse_error"].splitlines()[0])
         return item
@@ -84,12 +84,14 @@ class ParsePipeline(_Pipeline):
 class ArchivePipeline(_Pipeline):
     """The one writer: captures, then reports, in batches inside one transaction each."""
 
-    batch_size = 25
+    batch_size = 50  # items per transaction; and at most flush_seconds between two
+    flush_seconds = 2.0
 
     def __init__(self, crawler):
         super().__init__(crawler)
         self.pending = []
         self.db = None
+        self.flushed = 0.0
 
     def open_spider(self):
         from archive.db import shared_archive
@@ -103,8 +105,10 @@ class ArchivePipeline(_Pipeline):
                 upsert_site(self.db, site.as_dict())
 
     def process_item(self, item):
+        import time
+
         self.pending.append(item)
-        if len(self.pending) >= self.batch_size:
+        if len(self.pending) >= self.batch_size or time.monotonic() - self.flushed > self.flush_seconds:
             self.flush()
         return {k: item.get(k) for k in ("site_id", "url", "role", "sha256")}
 
@@ -130,6 +134,9 @@ class ArchivePipeline(_Pipeline):
                     if (item.get("parsed") or {}).get("parse_status") == "needs_ocr":
                         self.inc("needs_ocr")
         self.pending = []
+        import time
+
+        self.flushed = time.monotonic()
 
     def close_spider(self):
         if self.db is not None:
