@@ -55,11 +55,6 @@ def _insert(db, table, row, verb="insert"):
                [row[c] for c in cols])
 
 
-def _insert_many(db, table, cols, rows, verb="insert"):
-    sql = f"{verb} into [{table}] ({', '.join(f'[{c}]' for c in cols)}) values ({', '.join('?' * len(cols))})"
-    db.conn.executemany(sql, rows)
-
-
 def _get(db, table, key, value):
     cur = db.execute(f"select * from [{table}] where [{key}] = ?", [value])
     row = cur.fetchone()

@@ -24,7 +24,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=200)
     a = ap.parse_args()
     t = time.perf_counter()
-    from pipelines.document import Row, load_document
+    from pipelines.document import load_document
     from pipelines.report import normalise
 
     page = ROOT / "crawler/demo/mirror/hn_huaihua_czj/zwgk/xxgknb/202101/t20210125_5873012.html"

@@ -49,8 +49,8 @@ def run_checks(cells):
             check("requests.outcome_total", col, parts, req("total_processed", col))
     out += legacy_checks(cells)
     for row in REVIEW_ROWS:
-        rv = lambda c: got.get(("review_litigation", row, c))  # noqa: E731
-        check("review_litigation.total", row, [rv("upheld"), rv("corrected"), rv("other"), rv("pending")], rv("total"))
+        parts = [got.get(("review_litigation", row, c)) for c in ("upheld", "corrected", "other", "pending")]
+        check("review_litigation.total", row, parts, got.get(("review_litigation", row, "total")))
     return out
 
 

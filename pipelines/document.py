@@ -11,8 +11,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .dates import parse_date
-
 BLOCK_TAGS = {
     "p", "div", "br", "tr", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "table",
     "section", "article", "header", "footer", "blockquote", "dd", "dt", "dl", "center",
@@ -54,7 +52,6 @@ class Document:
     title: str = None  # as the page's own title element gives it (original script)
     meta: dict = field(default_factory=dict)  # <meta name=…> or PDF info
     catalog: dict = field(default_factory=dict)  # 信息公开目录 fields (索引号, 发布机构, …)
-    links: list = field(default_factory=list)  # (href, text) of attachment links
     warnings: list = field(default_factory=list)
     page_text: str = None  # HTML: every text node of the whole page, page furniture included
     converted: bool = False  # made by converting the file (DOC/WPS through LibreOffice)
@@ -327,13 +324,8 @@ def html_document(html, url=None):
     walker = _HtmlWalker(rows)
     walker.walk(body)
     walker.flush()
-    links = []
-    for a in tree.iter("a"):
-        href = a.get("href") or ""
-        if ATTACHMENT_EXT.search(href) or "download" in href.lower():
-            links.append((href, clean(a.text_content())))
     page_text = "\n".join(texts)
-    return Document(kind="html", rows=rows, title=title, meta=meta, catalog=catalog, links=links, page_text=page_text)
+    return Document(kind="html", rows=rows, title=title, meta=meta, catalog=catalog, page_text=page_text)
 
 
 def _texts(el):

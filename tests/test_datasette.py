@@ -1,6 +1,5 @@
 """Datasette on a demo archive, through its own client, with the project's metadata and plugin."""
 import asyncio
-import urllib.parse
 import pathlib
 
 import pytest
@@ -64,6 +63,7 @@ def test_ogi_archive_serve_runs_datasette_over_http(demo_db, tmp_path):
     import socket
     import subprocess
     import time
+    import urllib.parse
     import urllib.request
 
     from conftest import BIN
