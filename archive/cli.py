@@ -33,7 +33,7 @@ def parse(path, url, full):
 
         ogi-archive parse report.pdf
     """
-    from pipelines.report import SCHEMA_FIELDS, parse_bytes
+    from pipelines.report import SCHEMA_FIELDS, parse_capture
 
     try:
         body = path.read_bytes()
@@ -41,13 +41,14 @@ def parse(path, url, full):
         click.echo(f"ogi-archive parse: cannot read {path}: {e.strerror}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     ctype = {".md": "text/markdown", ".txt": "text/plain"}.get(path.suffix.lower())
-    report = parse_bytes(body, content_type=ctype, url=url)
+    report = parse_capture(body, content_type=ctype, url=url)  # never raises: errors are parse_status
     status = report["parse_status"]
     if not full:
-        report = {k: report[k] for k in SCHEMA_FIELDS}
+        report = {k: report.get(k) for k in SCHEMA_FIELDS}
     click.echo(json.dumps(report, ensure_ascii=False, indent=1))
     if status != "ok":
-        click.echo(f"ogi-archive parse: {path}: {status}", err=True)
+        reason = (report.get("parse_error") or "; ".join(report.get("warnings", [])[:1]) or status).splitlines()[0]
+        click.echo(f"ogi-archive parse: {path}: {status}: {reason}", err=True)
         sys.exit(EXIT_NOT_PARSED)
 
 
