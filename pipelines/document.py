@@ -5,6 +5,7 @@ Markdown, and PDF (pdfplumber for ruled tables, pypdfium2 for the text), and
 returns a :class:`Document`.  Table rows keep every cell, blank ones included,
 so positions survive; running text becomes one-cell rows.
 """
+import functools
 import io
 import pathlib
 import re
@@ -66,7 +67,14 @@ _SPACES = re.compile(r"[ \t\u3000\xa0\u200b\ufeff]+")
 
 def clean(text):
     """NFKC (full-width digits and punctuation to half-width), nbsp to space, runs of spaces folded."""
+    if text and len(text) <= 64:
+        return _clean_short(text)
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text or "")).strip()
+
+
+@functools.lru_cache(maxsize=65536)
+def _clean_short(text):  # cells and labels repeat across every report
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
 
 
 def sniff_kind(body, content_type=None, url=None):
@@ -307,8 +315,10 @@ def html_document(html, url=None):
     title_el = tree.find(".//title")
     ucap = tree.xpath("//ucaptitle")
     title = clean(ucap[0].text_content()) if ucap else (clean(title_el.text_content()) if title_el is not None else None)
-    whole = tree.find(".//body") if tree.find(".//body") is not None else tree
-    texts = [t for t in (clean(x) for x in _texts(whole)) if t]
+    scope = "//body//text()" if tree.find(".//body") is not None else "//text()"
+    texts = [t for t in (clean(x) for x in tree.xpath(
+        scope + "[normalize-space()][not(ancestor::script)][not(ancestor::style)][not(ancestor::noscript)]"
+        "[not(ancestor::select)][not(ancestor::textarea)]")) if t]
     catalog = catalog_fields(texts)
     body = None
     for xp in BODY_SELECTORS:
@@ -326,20 +336,6 @@ def html_document(html, url=None):
     walker.flush()
     page_text = "\n".join(texts)
     return Document(kind="html", rows=rows, title=title, meta=meta, catalog=catalog, page_text=page_text)
-
-
-def _texts(el):
-    """Text nodes of an element, outside scripts and styles."""
-    for node in el.iter():
-        tag = node.tag.lower() if isinstance(node.tag, str) else ""
-        if tag in SKIP_TAGS:
-            if node.tail:
-                yield node.tail
-            continue
-        if node.text and isinstance(node.tag, str):
-            yield node.text
-        if node.tail and node is not el:
-            yield node.tail
 
 
 _CATALOG_INLINE = re.compile(r"^(%s)\s*[:：]\s*(.+)$" % "|".join(CATALOG_LABELS))

@@ -4,6 +4,7 @@ The OpenCC converters are built once, at import. ``t2s`` is character- and
 phrase-based, so the artefacts of naive character-by-character converters
 (全麵, 製度, 聯係, 隻計) come back right (全面, 制度, 联系, 只计).
 """
+import functools
 import re
 from operator import ne
 
@@ -22,6 +23,13 @@ def to_simplified(text):
     """The text in simplified script (OpenCC t2s); None stays None."""
     if not text:
         return text
+    if len(text) <= 64:  # table labels and cells repeat across every report: convert each once
+        return _short_t2s(text)
+    return _T2S.convert(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _short_t2s(text):
     return _T2S.convert(text)
 
 
