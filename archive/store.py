@@ -149,11 +149,12 @@ def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None, run_
         return "unchanged"
     cells, checks = parsed.get("cells", []), parsed.get("checks", [])
     version = (existing["version"] or 1) + 1 if existing else 1
-    failed = sum(1 for c in checks if c["ok"] is False)
+    failed = parsed.get("n_checks_failed", sum(1 for c in checks if c["ok"] is False))
+    n_cells = parsed.get("n_cells", len(cells))
     row = {
         "id": rid, "site_id": site_id, "url": url, "capture_id": capture_id, "sha256": sha, "version": version,
         "run_id": run_id, "list_title": list_title, "first_seen": existing["first_seen"] if existing else stamp,
-        "last_seen": stamp, "removed_at": None, "n_cells": len(cells), "n_checks_failed": failed,
+        "last_seen": stamp, "removed_at": None, "n_cells": n_cells, "n_checks_failed": failed,
         "parse_status": parsed.get("parse_status", "ok"), "parse_error": parsed.get("parse_error"),
         "warnings": json.dumps(parsed.get("warnings", []), ensure_ascii=False),
         "published_candidates": json.dumps(parsed.get("published_candidates", []), ensure_ascii=False),
@@ -167,7 +168,7 @@ def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None, run_
     # into report_versions.parsed when a newer version replaces it (see _freeze_version)
     _insert(db, "report_versions", {
         "report_id": rid, "version": version, "capture_id": capture_id, "sha256": sha, "seen_first": stamp,
-        "seen_last": stamp, "parse_status": row["parse_status"], "n_cells": len(cells), "n_checks_failed": failed,
+        "seen_last": stamp, "parse_status": row["parse_status"], "n_cells": n_cells, "n_checks_failed": failed,
         "parsed": None,
     })
     if parsed.get("agency_id"):

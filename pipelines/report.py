@@ -202,6 +202,8 @@ def parse_for_archive(body, content_type=None, url=None, **kw):
     import json
 
     report = parse_capture(body, content_type=content_type, url=url, **kw)
-    for key in ("sections", "cells", "checks"):
-        report[f"{key}_json"] = json.dumps(report.get(key, []), ensure_ascii=False)
+    report["n_cells"] = len(report.get("cells", []))
+    report["n_checks_failed"] = sum(1 for c in report.get("checks", []) if c["ok"] is False)
+    for key in ("sections", "cells", "checks"):  # sent back as text only: cheaper to pass between processes
+        report[f"{key}_json"] = json.dumps(report.pop(key, []), ensure_ascii=False)
     return report

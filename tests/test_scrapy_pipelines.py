@@ -1,5 +1,6 @@
 """Each Scrapy pipeline alone, built from a real crawler, fed plain items."""
 import asyncio
+import json
 
 import pytest
 from scrapy.utils.test import get_crawler
@@ -39,7 +40,8 @@ def test_normalise_and_parse_a_traditional_page(crawler):
     assert p["script"] == "traditional" and p["title"] == "怀化市财政局2020年政府信息公开工作年度报告"
     assert p["published_at"] == "2021-01-25T14:59:00+08:00" and p["published_from"] == "page"
     assert p["region_code"] == "431200" and p["agency"] == "怀化市财政局"
-    assert p["parse_status"] == "ok" and len(p["cells"]) == 196 and len(p["sections"]) == 6
+    assert p["parse_status"] == "ok" and p["n_cells"] == 196 and len(json.loads(p["sections_json"])) == 6
+    assert len(json.loads(p["cells_json"])) == 196 and p["n_checks_failed"] == 0
 
 
 def test_a_parser_exception_becomes_parse_status_error(tmp_path, monkeypatch):
