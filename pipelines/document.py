@@ -36,19 +36,18 @@ ATTACHMENT_EXT = re.compile(r"\.(pdf|docx?|wps|xlsx?|et|rtf|ofd|zip|rar)(?:$|[?#
 
 @dataclass
 class Row:
-    cells: list
+    cells: list  # in a grid, "" is a blank cell and None the placeholder of a merged cell (PDF)
     grid: bool = False  # True for a table row (cells are positions); False for a line of text
     prose: bool = False  # a line known to lie outside any table (PDF text beside ruled tables)
 
     @property
     def text(self):
         return " ".join(c for c in self.cells if c) if self.grid else self.cells[0]
-    # In a grid, "" is a blank cell and None the placeholder of a merged cell (PDF)
 
 
 @dataclass
 class Document:
-    kind: str  # html, text, pdf, image, unknown
+    kind: str  # html, text, pdf, docx, xlsx, xls, doc, image, unreadable, zip
     rows: list = field(default_factory=list)
     title: str = None  # as the page's own title element gives it (original script)
     meta: dict = field(default_factory=dict)  # <meta name=…> or PDF info

@@ -3,6 +3,7 @@ import re
 
 from .dates import find_dates, labelled_page_date, parse_date, url_date
 from .script import to_simplified
+from .tables import squash
 
 TITLE_RE = re.compile(r"(政府信息公开|政务公开|信息公开)(工作)?(年度报告|年报)|年度报告")
 _YEAR_IN_TITLE = re.compile(r"((?:19|20)\d\d)\s*年(?:度)?")
@@ -24,7 +25,7 @@ def find_title(doc):
         m = re.match(r"^(.*?(?:报告|報告|年报|年報)(?:[(（][^)）]{1,8}[)）])?)\s*[_|–—\-－].*$", doc.title)
         candidates.append(m.group(1) if m else re.split(r"[_|–—-]{1,2}(?=[^_|]*(?:政府|网|局|委|办|厅)[^_|]*$)", doc.title)[0])
     # the first lines of the body: a title may wrap over two or three lines
-    lines = [re.sub(r"^(?:标题|名称|题目|信息名称)[:：]", "", re.sub(r"\s+", "", r.text)) for r in doc.rows[:15]]
+    lines = [re.sub(r"^(?:标题|名称|题目|信息名称)[:：]", "", squash(r.text)) for r in doc.rows[:15]]
     for j, line in enumerate(lines):
         if not re.search(r"(报告|報告|年报|年報)$", line) or not TITLE_RE.search(to_simplified("".join(lines[max(0, j - 2): j + 1]))):
             continue
@@ -35,12 +36,12 @@ def find_title(doc):
         if len(joined) <= 80 and TITLE_RE.search(to_simplified(joined)):
             candidates.append(joined)
             break
+    candidates = [squash(c) for c in candidates]
     with_agency = [c for c in candidates if agency_from_title(c)]
     for c in with_agency + candidates:
-        s = re.sub(r"\s+", "", c)
-        if TITLE_RE.search(to_simplified(s)):
-            return s
-    return re.sub(r"\s+", "", candidates[0]) if candidates else None
+        if TITLE_RE.search(to_simplified(c)):
+            return c
+    return candidates[0] if candidates else None
 
 
 def report_year(title, text, published_at):
@@ -53,7 +54,7 @@ def report_year(title, text, published_at):
     if m:
         from .dates import _cn_year
         return _cn_year(m.group(1)), None
-    m = _STAT_PERIOD.search(re.sub(r"\s+", "", text or "")[:5000])
+    m = _STAT_PERIOD.search(squash(text)[:5000])
     if m:
         return int(m.group(1)), None
     if published_at:
@@ -63,7 +64,7 @@ def report_year(title, text, published_at):
 
 def agency_from_title(title):
     """``怀化市财政局2020年政府信息公开工作年度报告`` → ``怀化市财政局``."""
-    t = to_simplified(re.sub(r"\s+", "", title or ""))
+    t = to_simplified(squash(title))
     t = re.sub(r"（[^）]*版）|\([^)]*版\)", "", t)
     t = re.sub(r"^关于", "", t)
     t = re.sub(r"(?:19|20)\d\d年度?|[〇零○一二三四五六七八九]{4}年度?", "", t)

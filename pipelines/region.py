@@ -9,6 +9,7 @@ import hashlib
 import re
 
 from .script import to_simplified
+from .tables import squash
 
 CENTRAL = "000000"
 LEVELS = ("central", "provincial", "prefecture", "county", "township")
@@ -101,7 +102,7 @@ def match_region(name, within=None):
     comes to 洪泽区.  ``within`` (a code) breaks ties between same-named places
     (朝阳区 in Beijing and in Changchun).  Returns (code, the place text matched).
     """
-    name = to_simplified(re.sub(r"\s+", "", name or ""))
+    name = to_simplified(squash(name))
     if re.match(r"^(国务院|中华人民共和国|国家|中央)", name):
         return CENTRAL, None
     code, matched = None, ""
@@ -151,7 +152,7 @@ def resolve_agency(agency, site_region=None, site_id_code=None):
     The id does not change with how the name is written (市财政局 / 怀化市财政局 /
     懷化市財政局): it is the region code plus the name without its place prefix.
     """
-    agency = to_simplified(re.sub(r"\s+", "", agency or "")) or None
+    agency = to_simplified(squash(agency)) or None
     hint = site_id_region(site_id_code) or site_region
     code, place = match_region(agency or "", within=hint) if agency else (hint, None)
     rest = agency[len(place):] if agency and place else (_SHORT_QUALIFIER.sub("", agency) if agency else "")

@@ -7,7 +7,7 @@ from .metadata import (agency_from_signature, agency_from_title, catalog_fields,
 from .region import resolve_agency
 from .checks import run_checks
 from .script import detect_script, to_simplified
-from .tables import Tables, read_tables
+from .tables import read_tables, squash
 
 SCHEMA_FIELDS = ("title", "title_original", "report_year", "agency", "published_at", "published_from", "source",
                  "script", "format_version", "sections", "cells", "checks", "warnings")
@@ -47,6 +47,7 @@ def normalise(doc, url=None, list_date=None, last_modified=None, list_title=None
         agency, agency_from = to_simplified(doc.meta.get("SiteName")) or None, "site"
         warnings.append("agency not in the title or signature: taken from the site name" if agency else "agency not found")
     source = to_simplified(find_source(doc, text))
+    title_script = detect_script(title_original or "")
     region = resolve_agency(agency, site_region=site_region, site_id_code=doc.meta.get("SiteIDCode"))
     return {
         "parse_status": "ok" if doc.converted else PARSE_STATUS.get(doc.kind, "needs_conversion"),
@@ -59,8 +60,8 @@ def normalise(doc, url=None, list_date=None, last_modified=None, list_title=None
         "published_candidates": candidates,
         "agency_from": agency_from,
         "source": source,
-        "script": detect_script(text, simplified=simplified) or detect_script(title_original or ""),
-        "title_script": detect_script(title_original or ""),
+        "script": detect_script(text, simplified=simplified) or title_script,
+        "title_script": title_script,
         **{k: region[k] for k in ("agency_id", "agency_key", "region_code", "province", "prefecture", "county",
                                   "level")},
         "agency_kind": region["kind"],
@@ -85,13 +86,17 @@ def parse_tables(doc, report_year=None):
     }
 
 
-def parse_document(doc, **kw):
-    """The parsed report (a dict in the schema's keys, plus texts and date candidates)."""
-    report = normalise(doc, **kw)
+def _add_tables(report, doc):
+    """The normalised report with its sections, cells, checks and format added."""
     parsed = parse_tables(doc, report["report_year"])
     report["warnings"] = report["warnings"] + parsed.pop("warnings")
     report.update(parsed)
     return report
+
+
+def parse_document(doc, **kw):
+    """The parsed report (a dict in the schema's keys, plus texts and date candidates)."""
+    return _add_tables(normalise(doc, **kw), doc)
 
 
 def parse_bytes(body, content_type=None, url=None, **kw):
@@ -113,16 +118,13 @@ def parse_capture(body, content_type=None, url=None, **kw):
     except Exception as e:
         return {**failed(e), "warnings": [], "cells": [], "checks": [], "sections": []}
     if report["parse_status"] != "ok":
-        report.update(format_version=format_version(Tables(), report["report_year"]), sections=[], cells=[], checks=[])
+        report.update(format_version=format_from_year(report["report_year"]), sections=[], cells=[], checks=[])
         return report
     try:
-        parsed = parse_tables(doc, report["report_year"])
+        return _add_tables(report, doc)
     except Exception as e:
         report.update(failed(e), sections=[], cells=[], checks=[])
         return report
-    report["warnings"] = report["warnings"] + parsed.pop("warnings")
-    report.update(parsed)
-    return report
 
 
 def format_version(tables, year):
@@ -136,6 +138,11 @@ def format_version(tables, year):
         return "2021" if active_2021 else "2019"
     if tables.shapes:
         return next(iter(tables.shapes))
+    return format_from_year(year)
+
+
+def format_from_year(year):
+    """The format a report of that year should have, for one whose tables say nothing."""
     if year is None:
         return "unknown"
     if year <= 2018:
@@ -185,7 +192,7 @@ def _lines(rows, split_inline=False):
 def _sections(lines):
     sections, current, expected = [], None, 1
     for line, may_be_heading in lines:
-        m = _HEADING.match(to_simplified(re.sub(r"\s+", "", line))) if may_be_heading else None
+        m = _HEADING.match(to_simplified(squash(line))) if may_be_heading else None
         if m and _NUMERALS.index(m.group(1)[-1]) + 1 == expected and len(m.group(1)) == 1 \
                 and not _NOT_A_HEADING.search(m.group(2)) and not re.search(r"[，。；]", m.group(2)[:-1]):
             current = {"number": expected, "heading": m.group(2).rstrip("。"), "lines": []}

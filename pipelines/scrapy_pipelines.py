@@ -4,6 +4,7 @@ import logging
 from datetime import datetime, timezone
 
 import os
+import time
 from functools import partial
 
 from .report import parse_for_archive
@@ -105,8 +106,6 @@ class ArchivePipeline(_Pipeline):
                 upsert_site(self.db, site.as_dict())
 
     def process_item(self, item):
-        import time
-
         self.pending.append(item)
         if len(self.pending) >= self.batch_size or time.monotonic() - self.flushed > self.flush_seconds:
             self.flush()
@@ -134,8 +133,6 @@ class ArchivePipeline(_Pipeline):
                     if (item.get("parsed") or {}).get("parse_status") == "needs_ocr":
                         self.inc("needs_ocr")
         self.pending = []
-        import time
-
         self.flushed = time.monotonic()
 
     def close_spider(self):

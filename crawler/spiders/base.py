@@ -15,6 +15,7 @@ import scrapy.spidermiddlewares.httperror
 
 from pipelines.document import ATTACHMENT_EXT
 from pipelines.script import to_simplified
+from pipelines.tables import squash
 
 from ..registry import Site, load_sites
 
@@ -43,10 +44,6 @@ def _age_days(iso):
         return (datetime.now(timezone.utc) - datetime.fromisoformat(iso)).total_seconds() / 86400
     except (TypeError, ValueError):
         return float("inf")
-
-
-def squash(text):
-    return re.sub(r"\s+", "", text or "")
 
 
 def is_report_title(title):
@@ -256,7 +253,8 @@ class ReportSpider(scrapy.Spider):
         # links found in the markup directly: building a selector for every report page costs more
         attachments = [response.urljoin(h) for h in HREF.findall(response.text) if ATTACHMENT_EXT.search(h)
                        and not re.search(r"\.(zip|rar)(?:$|\?)", h, re.I)] if hasattr(response, "text") else []
-        if attachments and not ("本年新收" in to_simplified(response.text) or len(squash(self.body_text(response))) > 3000):
+        # 本年新收 is written alike in both scripts: no conversion needed to look for it
+        if attachments and not ("本年新收" in response.text or len(squash(self.body_text(response))) > 3000):
             yield self.capture(response, role="page", **listing)
             for url in attachments:
                 yield self.follow_document(response, url, self.parse_attachment,
