@@ -108,3 +108,13 @@ def test_a_broken_pdf_is_data_not_a_crash():
     report = parse_bytes(b"%PDF-1.4 this is not really a pdf", "application/pdf")
     assert report["parse_status"] == "error" and "could not be read" in report["warnings"][0]
     assert report["cells"] == []
+
+
+def test_html_comments_scripts_and_form_widgets_stay_out_of_the_text():
+    html = ("<html><body><div id='zoom'><!--ZJEG_RSS.content.begin--><p>一、总体情况</p>"
+            "<script>var a = '本年新收';</script><p>全年主动公开政府信息1136条。<!-- 旧稿 --></p>"
+            "<select><option>2019年</option></select><p>二、主动公开政府信息情况</p>"
+            "<!--ZJEG_RSS.content.end--></div></body></html>")
+    doc = load_document(html.encode(), "text/html")
+    assert [r.text for r in doc.rows] == ["一、总体情况", "全年主动公开政府信息1136条。", "二、主动公开政府信息情况"]
+    assert "ZJEG" not in doc.page_text and "2019年" not in doc.page_text
