@@ -47,7 +47,7 @@ def normalise(doc, url=None, list_date=None, last_modified=None, list_title=None
         agency, agency_from = to_simplified(doc.meta.get("SiteName")) or None, "site"
         warnings.append("agency not in the title or signature: taken from the site name" if agency else "agency not found")
     source = to_simplified(find_source(doc, text))
-    title_script = detect_script(title_original or "")
+    title_script = detect_script(title_original or "", simplified=title or "")
     region = resolve_agency(agency, site_region=site_region, site_id_code=doc.meta.get("SiteIDCode"))
     return {
         "parse_status": "ok" if doc.converted else PARSE_STATUS.get(doc.kind, "needs_conversion"),

@@ -81,6 +81,10 @@ def detect_script(text, threshold=0.02, simplified=None):
     other converter's share near 0; a share above threshold on both sides is
     a mixed text.
     """
+    if simplified is not None and simplified == text:
+        # t2s changed nothing, so no character is traditional-only: the shares below would
+        # come out (0, s) and decide simplified; the s2t pass is skipped
+        return SIMPLIFIED if _CJK.search(text or "") else None
     trad, simp = script_shares(text, simplified)
     if trad == 0 and simp == 0:
         return SIMPLIFIED if _CJK.search(text or "") else None

@@ -66,6 +66,11 @@ ACTIVE_HEADERS = [
     (r"收费金额", "amount", "2021"), (r"采购项目数", "items", "2019"), (r"采购总金额", "amount", "2019"),
 ]
 REVIEW_ROW_PATTERNS = [("review", r"行政复议$"), ("suit_direct", r"直接起诉"), ("suit_after_review", r"复议后起诉")]
+# compiled once: these run on every label of every report
+REQUEST_ROWS = [(key, re.compile(pat)) for key, pat in REQUEST_ROWS]
+ACTIVE_ROWS = [(key, re.compile(pat)) for key, pat in ACTIVE_ROWS]
+REVIEW_ROW_PATTERNS = [(key, re.compile(pat)) for key, pat in REVIEW_ROW_PATTERNS]
+ACTIVE_HEADERS = [(re.compile(pat), col, fmt) for pat, col, fmt in ACTIVE_HEADERS]
 
 # What starts each table's region, tested on each label as it comes; the match
 # nearest the end of the label wins.
@@ -75,6 +80,8 @@ CONTEXT_STARTS = [
     ("review", re.compile(r"结果维持|^[三四][、.．].{0,16}行政复议")),
     (None, re.compile(r"^[四五六][、.．](?:政府信息公开工作)?(?:存在的?主要问题|存在问题|其他需要报告)")),
 ]
+_ANY_CONTEXT = re.compile("|".join(f"(?:{pat.pattern})" for _, pat in CONTEXT_STARTS))  # most labels start none
+_PROSE = re.compile(r"[，。；;]")
 
 
 @dataclass
@@ -92,8 +99,11 @@ class Group:
     context: str = None
 
 
+_WHITESPACE = re.compile(r"\s+")
+
+
 def squash(text):
-    return re.sub(r"\s+", "", text or "")
+    return _WHITESPACE.sub("", text or "")
 
 
 def tokens(rows):
@@ -145,9 +155,13 @@ _NUM_TOKEN = r"(?:[+\-]?\d[\d.,]*(?:亿元|万元|元|件|条)?(?:[（(][^)）\s
 _SPLIT_LINE = re.compile(r"^(?P<label>.*?[^\d\s.、．+\-])?\s*(?P<nums>%s(?:\s+%s)*)$" % (_NUM_TOKEN, _NUM_TOKEN))
 
 
+_BRACKETED = re.compile(r"[（(][^)）]*[)）]")
+
+
 def _line_tokens(line):
     """A text line: a label, a value, or ``label n n n`` (PDF text, flattened tables)."""
-    line = re.sub(r"[（(][^)）]*[)）]", lambda m: re.sub(r"\s+", "", m.group(0)), line)  # 22（其中修订 16 件）
+    if "(" in line or "（" in line:  # 22（其中修订 16 件）
+        line = _BRACKETED.sub(lambda m: squash(m.group(0)), line)
     n = parse_number(line)
     if n is not None:
         yield "value", Value(line, *n)
@@ -194,8 +208,8 @@ def groups(rows):
 
 
 def _context(label, context):
-    if len(label) > 60 or re.search(r"[，。；;]", label):  # prose mentions tables; only headers start them
-        return context
+    if len(label) > 60 or _PROSE.search(label) or not _ANY_CONTEXT.search(label):
+        return context  # prose mentions tables; only headers start them
     best = None
     for name, pat in CONTEXT_STARTS:
         for m in pat.finditer(label):
@@ -210,7 +224,7 @@ def pick_row(label, patterns, taken=()):
     for order, (key, pat) in enumerate(patterns):
         if key in taken:
             continue
-        for m in re.finditer(pat, label):
+        for m in pat.finditer(label):
             cand = (m.end(), -order, key)
             if best is None or cand > best:
                 best = cand
@@ -320,7 +334,7 @@ def _read_active(gs, out):
 def _header_columns(label):
     found = []
     for pat, col, fmt in ACTIVE_HEADERS:
-        for m in re.finditer(pat, label):
+        for m in pat.finditer(label):
             found.append((m.start(), col, fmt))
     if not found:
         return None
