@@ -124,27 +124,55 @@ def open_archive(path):
     return db
 
 
-_SHARED = {}
+class ArchiveWriter:
+    """The archive's one writer in a crawl process: a thread of its own, holding the
+    connection, that runs every write in turn.
 
+    The crawl's event loop hands it batches and goes on fetching; SQLite gives up
+    Python's lock while it works, so writing overlaps the crawl instead of pausing it.
+    Every site's crawl in the process shares it (see :meth:`shared`): writes take
+    turns instead of waiting on SQLite's lock.
+    """
 
-def shared_archive(path):
-    """One connection per archive per process, shared by every crawl in it (the single
-    writer): writes from several sites' crawls take turns instead of waiting on locks."""
-    key = str(pathlib.Path(path).resolve())
-    entry = _SHARED.get(key)
-    if entry is None:
-        entry = _SHARED[key] = [open_archive(path), 0]
-    entry[1] += 1
-    return entry[0]
+    _shared = {}  # resolved path → [writer, users]
 
+    def __init__(self, path):
+        from concurrent.futures import ThreadPoolExecutor
 
-def release_archive(db):
-    """Give back a connection from :func:`shared_archive`; the last user closes it."""
-    for key, entry in list(_SHARED.items()):
-        if entry[0] is db:
-            entry[1] -= 1
-            if entry[1] <= 0:
-                del _SHARED[key]
-                db.close()
-            return
-    db.close()
+        self.path = path
+        self.db = None
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="ogi-archive-writer")
+        self._executor.submit(self._open).result()  # the connection belongs to the writer's thread
+
+    def _open(self):
+        self.db = open_archive(self.path)
+
+    def call(self, fn, *args, **kw):
+        """Run ``fn(db, *args, **kw)`` in the writer's thread, after everything handed over
+        before it; a :class:`concurrent.futures.Future` of its result."""
+        return self._executor.submit(lambda: fn(self.db, *args, **kw))
+
+    def close(self):
+        """Finish every write handed over, then close the connection."""
+        self._executor.submit(lambda: self.db.close()).result()
+        self._executor.shutdown(wait=True)
+
+    @classmethod
+    def shared(cls, path):
+        """The process's writer for the archive at ``path``; give it back with :meth:`release`."""
+        key = str(pathlib.Path(path).resolve())
+        entry = cls._shared.get(key)
+        if entry is None:
+            entry = cls._shared[key] = [cls(path), 0]
+        entry[1] += 1
+        return entry[0]
+
+    def release(self):
+        """The last user of a shared writer closes it."""
+        for key, entry in list(self._shared.items()):
+            if entry[0] is self:
+                entry[1] -= 1
+                if entry[1] > 0:
+                    return
+                del self._shared[key]
+        self.close()

@@ -98,6 +98,20 @@ def save_capture(db, capture):
     return db.execute("select last_insert_rowid()").fetchone()[0], sha
 
 
+# the rows of a parse's sections, cells and checks as the writer takes them: a JSON array of
+# arrays, the values in this order (made by the parse workers, see rows_json) …
+ARCHIVE_ROWS = {
+    "sections": ("number", "heading", "text"),
+    "cells": ("table", "row", "column", "value", "unit", "raw"),
+    "checks": ("rule", "subject", "ok", "expected", "actual"),
+}
+# … into these columns of the archive's tables
+ARCHIVE_COLUMNS = {
+    "sections": ("number", "heading", "text"),
+    "cells": ("table_key", "row_key", "column_key", "value", "unit", "raw"),
+    "checks": ("rule", "subject", "ok", "expected", "actual"),
+}
+
 # the parsed report's fields that are stored as they are on the report row
 REPORT_FIELDS = (
     "title", "title_original", "title_script", "report_year", "agency", "agency_id", "agency_from", "published_at",
@@ -175,19 +189,24 @@ def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None, run_
         save_agency(db, parsed)
     for table in ("sections", "cells", "checks"):
         db.execute(f"delete from {table} where report_id = ?", [rid])
-    # one statement per table, the rows handed over as JSON for SQLite to unpack (json_each):
-    # far cheaper than binding 200 cells a report one parameter at a time
-    db.execute("insert or replace into sections (report_id, number, heading, text) select ?, "
-               "value ->> 'number', value ->> 'heading', value ->> 'text' from json_each(?)",
-               [rid, parsed.get("sections_json") or json.dumps(parsed.get("sections", []), ensure_ascii=False)])
-    db.execute("insert or replace into cells (report_id, table_key, row_key, column_key, value, unit, raw) select ?, "
-               "value ->> 'table', value ->> 'row', value ->> 'column', value ->> 'value', value ->> 'unit', "
-               "value ->> 'raw' from json_each(?)",
-               [rid, parsed.get("cells_json") or json.dumps(cells, ensure_ascii=False)])
-    db.execute("insert or replace into checks (report_id, rule, subject, ok, expected, actual) select ?, "
-               "value ->> 'rule', value ->> 'subject', value ->> 'ok', value ->> 'expected', value ->> 'actual' "
-               "from json_each(?)", [rid, parsed.get("checks_json") or json.dumps(checks, ensure_ascii=False)])
+    # one statement per table, the rows handed over as JSON arrays for SQLite to unpack
+    # (json_each): far cheaper than binding 200 cells a report one parameter at a time
+    for table, columns in ARCHIVE_COLUMNS.items():
+        rows = parsed.get(f"{table}_json")
+        if rows is None:
+            rows = rows_json(parsed.get(table, []), ARCHIVE_ROWS[table])
+        picks = ", ".join(f"value ->> {i}" for i in range(len(columns)))
+        db.execute(f"insert or replace into {table} (report_id, {', '.join(columns)}) select ?, {picks} from json_each(?)",
+                   [rid, rows])
     return "changed" if existing else "new"
+
+
+def rows_json(rows, fields):
+    """Dicts to the JSON array of arrays that :func:`save_report` unpacks."""
+    from operator import itemgetter
+
+    pick = itemgetter(*fields)
+    return json.dumps([pick(r) for r in rows], ensure_ascii=False)  # tuples: JSON arrays
 
 
 def _freeze_version(db, report):

@@ -34,6 +34,13 @@ DOWNLOADER_MIDDLEWARES = {
 CLOSESPIDER_ERRORCOUNT = 50
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# a batch job from cron needs no console and no remote control: not even loaded
+# (every crawl process runs one crawler a site, and each would load them)
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.memdebug.MemoryDebugger": None,
+}
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

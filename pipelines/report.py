@@ -206,11 +206,12 @@ def _sections(lines):
 def parse_for_archive(body, content_type=None, url=None, **kw):
     """:func:`parse_capture`, with the sections, cells and checks also as JSON text, ready
     for the archive's writer (made in the worker process, where the time is free)."""
-    import json
+    from archive.store import ARCHIVE_ROWS, rows_json
 
     report = parse_capture(body, content_type=content_type, url=url, **kw)
     report["n_cells"] = len(report.get("cells", []))
     report["n_checks_failed"] = sum(1 for c in report.get("checks", []) if c["ok"] is False)
-    for key in ("sections", "cells", "checks"):  # sent back as text only: cheaper to pass between processes
-        report[f"{key}_json"] = json.dumps(report.pop(key, []), ensure_ascii=False)
+    for key, fields in ARCHIVE_ROWS.items():  # sent back as text only: cheaper to pass between processes
+        report[f"{key}_json"] = rows_json(report.pop(key, []), fields)
     return report
+

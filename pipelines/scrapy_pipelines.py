@@ -7,7 +7,6 @@ import os
 import time
 from functools import partial
 
-from .report import parse_for_archive
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +49,24 @@ class ParsePipeline(_Pipeline):
 
     @classmethod
     def pool(cls, workers):
-        """One pool per process, shared by every site's crawl in it."""
+        """One pool per process, shared by every site's crawl in it, started as the crawl
+        opens: the workers are forked from a server that has imported the parser, and
+        each warms up (loads OpenCC, the date parser, the region codes) before the first
+        report comes, instead of after it."""
         if workers not in cls._pools:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            cls._pools[workers] = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["pipelines.report"])
+            pool = cls._pools[workers] = ProcessPoolExecutor(workers, mp_context=context)
+            for _ in range(workers):
+                pool.submit(warm_up)
         return cls._pools[workers]
+
+    def open_spider(self):
+        if self.workers > 0:
+            self.pool(self.workers)
 
     @classmethod
     def shutdown(cls):
@@ -74,70 +84,131 @@ class ParsePipeline(_Pipeline):
             import asyncio
 
             loop = asyncio.get_running_loop()
-            item["parsed"] = await loop.run_in_executor(self.pool(self.workers), partial(parse_for_archive, *args, **kw))
+            item["parsed"] = await loop.run_in_executor(self.pool(self.workers), partial(parse_report, *args, **kw))
         else:
-            item["parsed"] = parse_for_archive(*args, **kw)
+            item["parsed"] = parse_report(*args, **kw)
         if item["parsed"].get("parse_status") == "error":
             log.warning("parse failed: %s: %s", item["url"], item["parsed"]["parse_error"].splitlines()[0])
         return item
 
 
+def parse_report(*args, **kw):
+    """:func:`pipelines.report.parse_for_archive`, imported where it runs: the crawl's own
+    process never loads the parser (OpenCC, dateparser, cn2an…) when workers parse."""
+    from .report import parse_for_archive
+
+    return parse_for_archive(*args, **kw)
+
+
+def warm_up():
+    """Parse a small report once, so that a worker's first real report pays no set-up."""
+    parse_report("<html><head><title>某市2020年政府信息公开工作年度报告</title></head><body>"
+                      "<p>一、总体情况</p><p>發布時間：2021-01-25</p><table><tr><td>本年新收政府信息公开申请数量"
+                      "</td><td>1</td></tr></table></body></html>".encode(), "text/html", "http://127.0.0.1/t.html")
+
+
 class ArchivePipeline(_Pipeline):
-    """The one writer: captures, then reports, in batches inside one transaction each."""
+    """Captures, then reports, written in batches by the archive's writer thread, one
+    transaction a batch: the crawl hands a batch over and goes on."""
 
     batch_size = 50  # items per transaction; and at most flush_seconds between two
     flush_seconds = 2.0
+    max_in_flight = 4  # batches handed over and not yet written, before the crawl waits
 
     def __init__(self, crawler):
         super().__init__(crawler)
         self.pending = []
-        self.db = None
+        self.in_flight = []
+        self.writer = None
         self.flushed = 0.0
 
     def open_spider(self):
-        from archive.db import shared_archive
+        from archive.db import ArchiveWriter
         from archive.store import upsert_site
 
-        self.db = shared_archive(self.crawler.settings.get("OGI_ARCHIVE_DB"))
+        self.writer = ArchiveWriter.shared(self.crawler.settings.get("OGI_ARCHIVE_DB"))
         self.run_id = self.crawler.settings.getint("OGI_RUN_ID") or None
         site = getattr(self.crawler.spider, "site", None)
         if site is not None:
-            with self.db.atomic():
-                upsert_site(self.db, site.as_dict())
+            self.writer.call(_atomic, upsert_site, site.as_dict()).result()
 
-    def process_item(self, item):
+    async def process_item(self, item):
         self.pending.append(item)
         if len(self.pending) >= self.batch_size or time.monotonic() - self.flushed > self.flush_seconds:
             self.flush()
+        self.collect()
+        while len(self.in_flight) > self.max_in_flight:  # the writer is behind: wait for it
+            await _wrap(self.in_flight[0])
+            self.collect()
         return {k: item.get(k) for k in ("site_id", "url", "role", "sha256")}
 
     def flush(self):
-        from archive.store import mark_seen, report_id, save_capture, save_report
-
-        with self.db.atomic():
-            for item in self.pending:
-                if item["role"] == "seen":
-                    rid = report_id(item["site_id"], item["url"])
-                    if self.db.execute("select 1 from reports where id = ?", [rid]).fetchone():
-                        mark_seen(self.db, rid, run_id=self.run_id)
-                        self.inc("reports_unchanged")
-                    continue
-                cap_id, sha = save_capture(self.db, {**item, "run_id": self.run_id})
-                self.inc("captures")
-                if item["role"] == "report":
-                    # a report published as an attachment is known by the page that announces it
-                    result = save_report(self.db, item["site_id"], item.get("page_url") or item["url"], cap_id, sha,
-                                         item.get("parsed") or {}, list_title=item.get("list_title"),
-                                         run_id=self.run_id)
-                    self.inc(f"reports_{result}")
-                    if (item.get("parsed") or {}).get("parse_status") == "needs_ocr":
-                        self.inc("needs_ocr")
+        if self.pending:
+            self.in_flight.append(self.writer.call(write_batch, self.pending, self.run_id))
         self.pending = []
         self.flushed = time.monotonic()
 
-    def close_spider(self):
-        if self.db is not None:
-            from archive.db import release_archive
+    def collect(self):
+        """Count what the written batches did; a batch that failed is logged and counted
+        as an error of its site (the run then exits non-zero naming it)."""
+        while self.in_flight and self.in_flight[0].done():
+            future = self.in_flight.pop(0)
+            try:
+                counts = future.result()
+            except Exception:
+                log.exception("the archive could not write a batch of %s", getattr(self.crawler.spider, "name", "?"))
+                self.inc("errors")
+                continue
+            for key, n in counts.items():
+                self.inc(key, n)
 
-            self.flush()
-            release_archive(self.db)
+    async def close_spider(self):
+        if self.writer is None:
+            return
+        self.flush()
+        for future in list(self.in_flight):
+            try:
+                await _wrap(future)
+            except Exception:
+                pass  # counted by collect()
+        self.collect()
+        self.writer.release()
+
+
+def _wrap(future):
+    import asyncio
+
+    return asyncio.wrap_future(future)
+
+
+def _atomic(db, fn, *args):
+    with db.atomic():
+        return fn(db, *args)
+
+
+def write_batch(db, items, run_id):
+    """Write a batch of crawled items in one transaction (in the writer's thread);
+    returns the counts of what was written, for the crawl's stats."""
+    from collections import Counter
+
+    from archive.store import mark_seen, report_id, save_capture, save_report
+
+    counts = Counter()
+    with db.atomic():
+        for item in items:
+            if item["role"] == "seen":
+                rid = report_id(item["site_id"], item["url"])
+                if db.execute("select 1 from reports where id = ?", [rid]).fetchone():
+                    mark_seen(db, rid, run_id=run_id)
+                    counts["reports_unchanged"] += 1
+                continue
+            cap_id, sha = save_capture(db, {**item, "run_id": run_id})
+            counts["captures"] += 1
+            if item["role"] == "report":
+                # a report published as an attachment is known by the page that announces it
+                result = save_report(db, item["site_id"], item.get("page_url") or item["url"], cap_id, sha,
+                                     item.get("parsed") or {}, list_title=item.get("list_title"), run_id=run_id)
+                counts[f"reports_{result}"] += 1
+                if (item.get("parsed") or {}).get("parse_status") == "needs_ocr":
+                    counts["needs_ocr"] += 1
+    return counts

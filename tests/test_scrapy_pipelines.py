@@ -30,6 +30,20 @@ def run(crawler, it):
     return asyncio.run(ParsePipeline.from_crawler(crawler).process_item(it))
 
 
+def archive_items(crawler, items):
+    """The archive pipeline as a crawl drives it: open, items, close (the writes done in its thread)."""
+    archive = ArchivePipeline.from_crawler(crawler)
+    crawler.spider = None
+
+    async def go():
+        archive.open_spider()
+        for it in items:
+            await archive.process_item(it)
+        await archive.close_spider()
+
+    asyncio.run(go())
+
+
 def test_capture_fingerprints_the_body(crawler):
     it = CapturePipeline.from_crawler(crawler).process_item(item(b"abc", role="list"))
     assert it["sha256"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" and it["size"] == 3
@@ -65,11 +79,7 @@ def test_archive_keeps_the_capture_of_a_report_that_failed_to_parse(tmp_path, mo
     crawler = get_crawler(settings_dict={"OGI_ARCHIVE_DB": str(tmp_path / "p.db"), "OGI_PARSE_WORKERS": 0})
     crawler.stats.open_spider()
     it = run(crawler, item(TRAD.read_bytes()))
-    archive = ArchivePipeline.from_crawler(crawler)
-    crawler.spider = None
-    archive.open_spider()
-    archive.process_item(it)
-    archive.close_spider()
+    archive_items(crawler, [it])
     db = open_archive(crawler.settings.get("OGI_ARCHIVE_DB"))
     (r,) = list(db.table("reports").rows)
     assert r["parse_status"] == "error" and "ZeroDivisionError" in r["parse_error"]
@@ -79,3 +89,29 @@ def test_archive_keeps_the_capture_of_a_report_that_failed_to_parse(tmp_path, mo
 def test_list_pages_are_captured_but_not_parsed(crawler):
     it = run(crawler, item(b"<html><body><a href='x'>x</a></body></html>", role="list"))
     assert "parsed" not in it and it["sha256"]
+
+
+def test_a_batch_the_archive_cannot_write_is_an_error_of_the_site(tmp_path, monkeypatch, caplog):
+    import archive.store as store
+
+    def full_disk(*a, **k):
+        raise OSError("database or disk is full")
+
+    crawler = get_crawler(settings_dict={"OGI_ARCHIVE_DB": str(tmp_path / "p.db"), "OGI_PARSE_WORKERS": 0})
+    crawler.stats.open_spider()
+    good = run(crawler, item(TRAD.read_bytes()))
+    monkeypatch.setattr(store, "save_report", full_disk)
+    archive_items(crawler, [good])
+    assert crawler.stats.get_value("ogi/errors") == 1 and "could not write a batch" in caplog.text
+    db = open_archive(crawler.settings.get("OGI_ARCHIVE_DB"))
+    assert db.table("captures").count == 0  # the batch's transaction was rolled back whole, nothing half-written
+
+
+def test_the_writer_counts_what_it_wrote(tmp_path):
+    crawler = get_crawler(settings_dict={"OGI_ARCHIVE_DB": str(tmp_path / "p.db"), "OGI_PARSE_WORKERS": 0})
+    crawler.stats.open_spider()
+    it = run(crawler, item(TRAD.read_bytes()))
+    archive_items(crawler, [it, dict(it, role="page", url=it["url"] + "?copy")])
+    assert crawler.stats.get_value("ogi/captures") == 2 and crawler.stats.get_value("ogi/reports_new") == 1
+    db = open_archive(crawler.settings.get("OGI_ARCHIVE_DB"))
+    assert db.table("captures").count == 2 and db.table("blobs").count == 1  # one content, stored once
