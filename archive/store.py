@@ -232,13 +232,16 @@ def _freeze_version(db, report):
                [json.dumps(frozen, ensure_ascii=False, default=str), rid, report.get("version") or 1])
 
 
-def mark_seen(db, rid, url=None, run_id=None):
-    """The report is still on its site: last_seen now, and no longer removed."""
+def mark_seen(db, rids, url=None, run_id=None):
+    """Reports (an id, or a list of ids) still on their site: last_seen now, and no longer
+    removed.  Returns how many of them the archive holds."""
     stamp = now()
-    db.execute("update reports set last_seen = ?, removed_at = null, run_id = ?, url = coalesce(?, url) where id = ?",
-               [stamp, run_id, url, rid])
-    db.execute("update report_versions set seen_last = ? where report_id = ? and version = "
-               "(select version from reports where id = ?)", [stamp, rid, rid])
+    ids = json.dumps([rids] if isinstance(rids, str) else list(rids))
+    cur = db.execute("update reports set last_seen = ?, removed_at = null, run_id = ?, url = coalesce(?, url) "
+                     "where id in (select value from json_each(?))", [stamp, run_id, url, ids])
+    db.execute("update report_versions set seen_last = ? where (report_id, version) in "
+               "(select id, version from reports where id in (select value from json_each(?)))", [stamp, ids])
+    return cur.rowcount
 
 
 def mark_removed(db, site_id, run_id):

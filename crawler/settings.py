@@ -34,6 +34,9 @@ DOWNLOADER_MIDDLEWARES = {
 CLOSESPIDER_ERRORCOUNT = 50
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy re-reads each callback's source, once per site's crawler, to warn about a return
+# value in a generator; ours have none (and the tests run them)
+WARN_ON_GENERATOR_RETURN_VALUE = False
 # a batch job from cron needs no console and no remote control: not even loaded
 # (every crawl process runs one crawler a site, and each would load them)
 EXTENSIONS = {

@@ -60,16 +60,26 @@ class ParsePipeline(_Pipeline):
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["pipelines.report"])
             pool = cls._pools[workers] = ProcessPoolExecutor(workers, mp_context=context)
-            for _ in range(workers):
-                pool.submit(warm_up)
+            # starting a worker waits for the fork server's imports: done beside the crawl,
+            # which goes on fetching (and needs no worker at all when nothing changed)
+            import threading
+
+            cls._starting = threading.Thread(target=lambda: [pool.submit(warm_up) for _ in range(workers)],
+                                             name="ogi-parse-pool-start", daemon=True)
+            cls._starting.start()
         return cls._pools[workers]
 
     def open_spider(self):
         if self.workers > 0:
             self.pool(self.workers)
 
+    _starting = None
+
     @classmethod
     def shutdown(cls):
+        if cls._starting is not None:
+            cls._starting.join()
+            cls._starting = None
         for pool in cls._pools.values():
             pool.shutdown(wait=True)
         cls._pools.clear()
@@ -197,10 +207,8 @@ def write_batch(db, items, run_id):
     with db.atomic():
         for item in items:
             if item["role"] == "seen":
-                rid = report_id(item["site_id"], item["url"])
-                if db.execute("select 1 from reports where id = ?", [rid]).fetchone():
-                    mark_seen(db, rid, run_id=run_id)
-                    counts["reports_unchanged"] += 1
+                counts["reports_unchanged"] += mark_seen(db, [report_id(item["site_id"], u) for u in item["urls"]],
+                                                         run_id=run_id)
                 continue
             cap_id, sha = save_capture(db, {**item, "run_id": run_id})
             counts["captures"] += 1

@@ -1,6 +1,6 @@
 """Chinese script: detect simplified / traditional / mixed, convert to simplified.
 
-The OpenCC converters are built once, at import. ``t2s`` is character- and
+The OpenCC converters are built once: t2s at import, s2t at its first use. ``t2s`` is character- and
 phrase-based, so the artefacts of naive character-by-character converters
 (全麵, 製度, 聯係, 隻計) come back right (全面, 制度, 联系, 只计).
 """
@@ -11,7 +11,12 @@ from operator import ne
 import opencc
 
 _T2S = opencc.OpenCC("t2s")
-_S2T = opencc.OpenCC("s2t")
+
+
+@functools.lru_cache(maxsize=None)
+def _s2t():
+    return opencc.OpenCC("s2t")
+
 
 T2S_CONFIG = "opencc t2s"
 SIMPLIFIED, TRADITIONAL, MIXED = "simplified", "traditional", "mixed"
@@ -36,7 +41,7 @@ def _short_t2s(text):
 def to_traditional(text):
     if not text:
         return text
-    return _S2T.convert(text)
+    return _s2t().convert(text)
 
 
 def _changed(a, b):
@@ -70,7 +75,7 @@ def script_shares(text, simplified=None):
     if not cjk:
         return 0.0, 0.0
     t = simplified if simplified is not None else _T2S.convert(text)
-    return _changed(text, t) / cjk, _changed(text, _S2T.convert(text)) / cjk
+    return _changed(text, t) / cjk, _changed(text, _s2t().convert(text)) / cjk
 
 
 def detect_script(text, threshold=0.02, simplified=None):

@@ -128,9 +128,10 @@ class ReportSpider(scrapy.Spider):
         return response.follow(url, callback=callback, cb_kwargs=cb_kwargs, headers=headers, errback=self.failed)
 
     def seen(self, url, listing=None, page=None):
-        """An item saying an archived report is still listed on its site, unchanged."""
+        """An item saying archived reports are still listed on their site, unchanged
+        (``urls``: the pages that announce them)."""
         meta = listing or page or {}
-        return {"site_id": self.site.id, "url": meta.get("page_url") or url, "role": "seen"}
+        return {"site_id": self.site.id, "urls": [meta.get("page_url") or url], "role": "seen"}
 
     def failed(self, failure):
         """A request that failed for good (after retries): counted against this site.
@@ -166,15 +167,21 @@ class ReportSpider(scrapy.Spider):
             return
         self.list_pages_seen += 1
         yield self.capture(response, role="list")
-        found = 0
+        found, seen = 0, None
         for url, title, date in items:
             if is_report_title(title):
                 found += 1
                 meta = {"list_title": title, "list_date": date}
                 if ATTACHMENT_EXT.search(url):
-                    yield self.follow_document(response, url, self.parse_attachment, {"page": meta})
+                    out = self.follow_document(response, url, self.parse_attachment, {"page": meta})
                 else:
-                    yield self.follow_document(response, url, self.parse_report, {"listing": meta, "depth": depth})
+                    out = self.follow_document(response, url, self.parse_report, {"listing": meta, "depth": depth})
+                if isinstance(out, dict):  # archived, still listed: one 'seen' item for the whole page
+                    seen = out if seen is None else {**seen, "urls": seen["urls"] + out["urls"]}
+                else:
+                    yield out
+        if seen is not None:
+            yield seen
         if depth < self.max_depth:
             for url in self.column_links(response, portal=depth == 0 and not found):
                 yield response.follow(url, callback=self.parse, cb_kwargs={"depth": depth + 1}, errback=self.failed)
