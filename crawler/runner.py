@@ -114,9 +114,6 @@ def _run(sites, db_path, overrides, log_dir):
     process.start()
     if progress is not None:
         sys.stderr.write("\r\033[K")
-    from pipelines.scrapy_pipelines import ParsePipeline
-
-    ParsePipeline.shutdown()
     logging.getLogger().handlers.clear()  # the log file is closed; later output goes to the caller
     per_site, failed = {}, {}
     db = open_archive(db_path)

@@ -50,8 +50,8 @@ LOG_LEVEL = "INFO"
 
 ITEM_PIPELINES = {
     "pipelines.scrapy_pipelines.CapturePipeline": 100,  # sha256, size, time of the raw capture
-    "pipelines.scrapy_pipelines.ParsePipeline": 300,  # normalise and parse, in worker processes
-    "pipelines.scrapy_pipelines.ArchivePipeline": 900,  # the one writer to SQLite
+    # to the archiver process: parsed in its workers, written by its one writer to SQLite
+    "pipelines.scrapy_pipelines.ArchivePipeline": 900,
 }
 
 # Where the archive lives; `ogi-archive crawl --db` sets it
@@ -64,5 +64,6 @@ OGI_SITES = None
 OGI_RECHECK_DAYS = 7
 # Fetch every report again, ignoring what the archive holds
 OGI_REFETCH = False
-# Processes that normalise and parse reports beside the crawl (0: in the crawl's own process)
+# Processes that normalise and parse reports beside the crawl, at a lower priority than it
+# (0: the archiver process parses them itself, one at a time)
 OGI_PARSE_WORKERS = 2

@@ -308,8 +308,8 @@ def _html_xpaths():
         "parser": etree.HTMLParser(),
         # an element's whole text, its tail left out (3× faster than the XPath string())
         "string": functools.partial(etree.tostring, method="text", encoding=str, with_tail=False),
-        "texts": etree.XPath("//body//text()[normalize-space()]"),
-        "all_texts": etree.XPath("//text()[normalize-space()]"),
+        "texts": etree.XPath("//body//text()[normalize-space()]", smart_strings=False),
+        "all_texts": etree.XPath("//text()[normalize-space()]", smart_strings=False),
         # what may be a body (libxml2 tests a chain of contains() on every element slowly;
         # elements with a class or an id are few, and ranked by BODY_SELECTORS in Python)
         "bodies": etree.XPath("//*[@class or @id] | //ucapcontent"),

@@ -1,4 +1,7 @@
-"""Each Scrapy pipeline alone, built from a real crawler, fed plain items."""
+"""The Scrapy pipelines and the archiver process, built from a real crawler, fed plain items.
+
+The archiver is started for real (``python -m pipelines.archiver``), with parse workers
+or without them, and writes a real SQLite archive."""
 import asyncio
 import json
 
@@ -6,17 +9,22 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from archive.db import open_archive
-from pipelines.scrapy_pipelines import ArchivePipeline, CapturePipeline, ParsePipeline
+from pipelines.scrapy_pipelines import ArchivePipeline, CapturePipeline, parse_report
 
 from conftest import MIRROR
 
 TRAD = MIRROR / "hn_huaihua_czj/zwgk/xxgknb/202101/t20210125_5873012.html"
 
 
-@pytest.fixture(params=[0, 1], ids=["inline", "worker-process"])
+@pytest.fixture(params=[0, 1], ids=["archiver-parses", "worker-process"])
 def crawler(request, tmp_path):
-    c = get_crawler(settings_dict={"OGI_ARCHIVE_DB": str(tmp_path / "p.db"), "OGI_PARSE_WORKERS": request.param})
+    return make_crawler(tmp_path, workers=request.param)
+
+
+def make_crawler(tmp_path, workers=0):
+    c = get_crawler(settings_dict={"OGI_ARCHIVE_DB": str(tmp_path / "p.db"), "OGI_PARSE_WORKERS": workers})
     c.stats.open_spider()
+    c.spider = None
     return c
 
 
@@ -25,23 +33,18 @@ def item(body, url="http://x/zwgk/xxgknb/202101/t20210125_5873012.html", role="r
             "content_type": ctype, "body": body, "role": role, "list_title": None, "list_date": "2021-01-25"}
 
 
-def run(crawler, it):
-    it = CapturePipeline.from_crawler(crawler).process_item(it)
-    return asyncio.run(ParsePipeline.from_crawler(crawler).process_item(it))
-
-
 def archive_items(crawler, items):
-    """The archive pipeline as a crawl drives it: open, items, close (the writes done in its thread)."""
-    archive = ArchivePipeline.from_crawler(crawler)
-    crawler.spider = None
+    """Capture and archive pipelines as a crawl drives them: open, items, close."""
+    capture, archive = CapturePipeline.from_crawler(crawler), ArchivePipeline.from_crawler(crawler)
 
     async def go():
-        archive.open_spider()
+        await archive.open_spider()
         for it in items:
-            await archive.process_item(it)
+            archive.process_item(capture.process_item(it))
         await archive.close_spider()
 
     asyncio.run(go())
+    return open_archive(crawler.settings.get("OGI_ARCHIVE_DB"))
 
 
 def test_capture_fingerprints_the_body(crawler):
@@ -49,8 +52,9 @@ def test_capture_fingerprints_the_body(crawler):
     assert it["sha256"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" and it["size"] == 3
 
 
-def test_normalise_and_parse_a_traditional_page(crawler):
-    p = run(crawler, item(TRAD.read_bytes()))["parsed"]
+def test_the_parse_a_worker_runs_on_a_traditional_page():
+    p = parse_report(TRAD.read_bytes(), "text/html", "http://x/zwgk/xxgknb/202101/t20210125_5873012.html",
+                     list_date="2021-01-25", site_region="431200")
     assert p["script"] == "traditional" and p["title"] == "怀化市财政局2020年政府信息公开工作年度报告"
     assert p["published_at"] == "2021-01-25T14:59:00+08:00" and p["published_from"] == "page"
     assert p["region_code"] == "431200" and p["agency"] == "怀化市财政局"
@@ -58,60 +62,65 @@ def test_normalise_and_parse_a_traditional_page(crawler):
     assert len(json.loads(p["cells_json"])) == 196 and p["n_checks_failed"] == 0
 
 
-def test_a_parser_exception_becomes_parse_status_error(tmp_path, monkeypatch):
-    import pipelines.report as report
+def test_the_archiver_parses_and_writes_and_counts(crawler):
+    it = item(TRAD.read_bytes())
+    db = archive_items(crawler, [it, dict(it, role="page", url=it["url"] + "?copy"), item(b"<a>list</a>", role="list")])
+    (r,) = db.table("reports").rows
+    assert r["title"] == "怀化市财政局2020年政府信息公开工作年度报告" and r["n_cells"] == 196
+    assert r["parse_status"] == "ok" and r["region_code"] == "431200"
+    assert db.execute("select count(*) from cells where report_id = ?", [r["id"]]).fetchone()[0] == 196
+    assert db.table("captures").count == 3 and db.table("blobs").count == 2  # one content, stored once
+    stats = crawler.stats
+    assert stats.get_value("ogi/captures") == 3 and stats.get_value("ogi/reports_new") == 1
+    assert stats.get_value("ogi/pages") == 3 and not stats.get_value("ogi/errors")
 
-    def boom(*a, **k):
-        raise RuntimeError("table reader exploded")
 
-    monkeypatch.setattr(report, "parse_tables", boom)
-    crawler = get_crawler(settings_dict={"OGI_ARCHIVE_DB": str(tmp_path / "p.db"), "OGI_PARSE_WORKERS": 0})
-    crawler.stats.open_spider()
-    p = run(crawler, item(TRAD.read_bytes()))["parsed"]
-    assert p["parse_status"] == "error" and "exploded" in p["parse_error"]
-    assert p["title"] == "怀化市财政局2020年政府信息公开工作年度报告"  # what normalisation found is kept
+def test_a_second_archiving_of_the_same_report_is_unchanged(tmp_path):
+    it = item(TRAD.read_bytes())
+    archive_items(make_crawler(tmp_path), [it])
+    again = make_crawler(tmp_path)
+    db = archive_items(again, [dict(it)])
+    assert again.stats.get_value("ogi/reports_unchanged") == 1 and db.table("report_versions").count == 1
 
 
-def test_archive_keeps_the_capture_of_a_report_that_failed_to_parse(tmp_path, monkeypatch):
-    import pipelines.report as report
-
-    monkeypatch.setattr(report, "parse_tables", lambda *a, **k: 1 / 0)
-    crawler = get_crawler(settings_dict={"OGI_ARCHIVE_DB": str(tmp_path / "p.db"), "OGI_PARSE_WORKERS": 0})
-    crawler.stats.open_spider()
-    it = run(crawler, item(TRAD.read_bytes()))
-    archive_items(crawler, [it])
-    db = open_archive(crawler.settings.get("OGI_ARCHIVE_DB"))
-    (r,) = list(db.table("reports").rows)
-    assert r["parse_status"] == "error" and "ZeroDivisionError" in r["parse_error"]
+def test_a_report_that_fails_to_parse_is_archived_with_its_capture(tmp_path):
+    crawler = make_crawler(tmp_path)
+    # a DOCX that is not one: the parser's error becomes parse_status=error, the capture stays
+    bad = item(b"PK\x03\x04word/ this is no zip", url="http://x/a.docx", ctype="application/vnd.openxmlformats")
+    db = archive_items(crawler, [bad])
+    (r,) = db.table("reports").rows
+    assert r["parse_status"] == "error" and "could not be read" in r["warnings"]
     assert db.table("captures").count == 1 and db.table("blobs").count == 1
 
 
-def test_list_pages_are_captured_but_not_parsed(crawler):
-    it = run(crawler, item(b"<html><body><a href='x'>x</a></body></html>", role="list"))
-    assert "parsed" not in it and it["sha256"]
+def test_a_batch_the_archive_cannot_write_is_an_error_of_the_site(tmp_path):
+    crawler = make_crawler(tmp_path)
+    broken = {**item(None, role="page"), "sha256": "0" * 64, "size": 0}  # a capture without a body
+    archive = ArchivePipeline.from_crawler(crawler)
+
+    async def go():
+        await archive.open_spider()
+        archive.process_item(broken)
+        await archive.close_spider()
+
+    asyncio.run(go())
+    assert crawler.stats.get_value("ogi/errors") == 1
+    assert open_archive(crawler.settings.get("OGI_ARCHIVE_DB")).table("captures").count == 0  # rolled back whole
 
 
-def test_a_batch_the_archive_cannot_write_is_an_error_of_the_site(tmp_path, monkeypatch, caplog):
-    import archive.store as store
+def test_an_archiver_that_dies_fails_the_site(tmp_path, caplog):
+    crawler = make_crawler(tmp_path)
+    archive = ArchivePipeline.from_crawler(crawler)
 
-    def full_disk(*a, **k):
-        raise OSError("database or disk is full")
+    async def go():
+        await archive.open_spider()
+        archive.client.proc.kill()
+        archive.client.proc.wait()
+        await asyncio.sleep(0.1)
+        archive.process_item(item(TRAD.read_bytes()))
+        archive.process_item(item(TRAD.read_bytes()))
+        await archive.close_spider()
 
-    crawler = get_crawler(settings_dict={"OGI_ARCHIVE_DB": str(tmp_path / "p.db"), "OGI_PARSE_WORKERS": 0})
-    crawler.stats.open_spider()
-    good = run(crawler, item(TRAD.read_bytes()))
-    monkeypatch.setattr(store, "save_report", full_disk)
-    archive_items(crawler, [good])
-    assert crawler.stats.get_value("ogi/errors") == 1 and "could not write a batch" in caplog.text
-    db = open_archive(crawler.settings.get("OGI_ARCHIVE_DB"))
-    assert db.table("captures").count == 0  # the batch's transaction was rolled back whole, nothing half-written
-
-
-def test_the_writer_counts_what_it_wrote(tmp_path):
-    crawler = get_crawler(settings_dict={"OGI_ARCHIVE_DB": str(tmp_path / "p.db"), "OGI_PARSE_WORKERS": 0})
-    crawler.stats.open_spider()
-    it = run(crawler, item(TRAD.read_bytes()))
-    archive_items(crawler, [it, dict(it, role="page", url=it["url"] + "?copy")])
-    assert crawler.stats.get_value("ogi/captures") == 2 and crawler.stats.get_value("ogi/reports_new") == 1
-    db = open_archive(crawler.settings.get("OGI_ARCHIVE_DB"))
-    assert db.table("captures").count == 2 and db.table("blobs").count == 1  # one content, stored once
+    asyncio.run(go())
+    assert crawler.stats.get_value("ogi/errors") >= 2 and crawler.stats.get_value("ogi/archiver_died") == 1
+    assert "not archived" in caplog.text

@@ -1,4 +1,6 @@
 """The table reader on small inputs of every shape it must read."""
+import os
+
 from pipelines.checks import run_checks
 from pipelines.document import load_document
 from pipelines.report import parse_bytes
@@ -118,3 +120,20 @@ def test_html_comments_scripts_and_form_widgets_stay_out_of_the_text():
     doc = load_document(html.encode(), "text/html")
     assert [r.text for r in doc.rows] == ["一、总体情况", "全年主动公开政府信息1136条。", "二、主动公开政府信息情况"]
     assert "ZJEG" not in doc.page_text and "2019年" not in doc.page_text
+
+
+def test_reading_many_pages_keeps_none_of_them():
+    """Texts cached by the reader must be plain strings: an lxml "smart" string keeps its
+    whole page alive, and a parse worker grew by ~150 KB a report until it ran out."""
+    from conftest import MIRROR
+
+    def rss_mb():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+    page = (MIRROR / "js_hongze/art/2024/2/26/art_52013_3345671.html").read_text(encoding="utf-8")
+    load_document(page.encode(), "text/html")
+    before = rss_mb()
+    for i in range(300):
+        load_document(page.replace("</body>", f"<p>第{i}页</p></body>").encode(), "text/html")
+    assert rss_mb() - before < 15  # 300 pages kept would be ~45 MB

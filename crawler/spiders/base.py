@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 import scrapy
 import scrapy.spidermiddlewares.httperror
+from lxml import etree
 
 from pipelines.document import ATTACHMENT_EXT
 from pipelines.script import to_simplified
@@ -36,6 +37,10 @@ DATE_NEAR = re.compile(r"((?:19|20)\d\d)[-/.年](\d{1,2})[-/.月](\d{1,2})")
 ONCLICK_URL = re.compile(r"""['"]((?:https?://[^'"\s]+|/[^'"\s]*|\.{1,2}/[^'"\s]*)\.(?:s?html?|jsp|pdf|docx?|xlsx?|wps))['"]""")
 JS_REDIRECT = re.compile(r"""(?:window\.|document\.|top\.)?location(?:\.href)?\s*=\s*['"]([^'"]+)['"]|location\.replace\(\s*['"]([^'"]+)['"]""")
 META_REFRESH = re.compile(r"""<meta[^>]+http-equiv=["']?refresh["']?[^>]+content=["']?\d+\s*;\s*url=([^"'>\s]+)""", re.I)
+# read from the page's element tree directly (a parsel Selector for every link costs more)
+_TEXTS = etree.XPath("descendant-or-self::text()", smart_strings=False)  # what parsel's a::text gives
+_NEAR = etree.XPath("following-sibling::*[1]//text() | following-sibling::text()[1] | ../*//text()",
+                   smart_strings=False)
 REPORT_BODY = re.compile(r"总体情况|总体情況|總體情況|主动公开政府信息情况|收到和处理|本年新收|行政复议|信息公开.{0,6}情况|公开工作.{0,4}情况")
 
 
@@ -204,11 +209,14 @@ class ReportSpider(scrapy.Spider):
 
     def list_items(self, response):
         """(absolute url, title, date or None) for each link of a list page, onclick-only ones too."""
-        for a in response.css("a"):
-            title = a.attrib.get("title") or " ".join(a.css("::text").getall()).strip()
-            href = a.attrib.get("href") or ""
+        yield from self.link_items(response, response.selector.root)
+
+    def link_items(self, response, root):
+        for a in root.iter("a"):
+            title = a.get("title") or " ".join(_TEXTS(a)).strip()
+            href = a.get("href") or ""
             if href.startswith("javascript") or href in ("", "#"):
-                m = ONCLICK_URL.search(a.attrib.get("onclick") or "")
+                m = ONCLICK_URL.search(a.get("onclick") or "")
                 if not m:
                     continue
                 href = m.group(1)
@@ -216,17 +224,17 @@ class ReportSpider(scrapy.Spider):
                 continue
             yield response.urljoin(href), title.strip(), self._date_near(a)
 
-    def _date_near(self, a):
-        around = " ".join(a.xpath("following-sibling::*[1]//text() | following-sibling::text()[1] | ../*//text()").getall())
-        m = DATE_NEAR.search(around)
+    @staticmethod
+    def _date_near(a):
+        m = DATE_NEAR.search(" ".join(_NEAR(a)))
         return "-".join((m.group(1), m.group(2).zfill(2), m.group(3).zfill(2))) if m else None
 
     def column_links(self, response, portal=False):
         """Links to the annual-report column and its per-year sub-columns (and, from a
         home page with no reports on it, to the 信息公开 portal)."""
-        for a in response.css("a"):
-            text = " ".join(a.css("::text").getall()).strip() or a.attrib.get("title", "")
-            href = a.attrib.get("href") or ""
+        for a in response.selector.root.iter("a"):
+            text = " ".join(_TEXTS(a)).strip() or a.get("title", "")
+            href = a.get("href") or ""
             if not href or href.startswith(("javascript", "#", "mailto:")) or ATTACHMENT_EXT.search(href):
                 continue
             if is_column_link(text) or (portal and PORTAL_TEXT.match(squash(to_simplified(text)))):
@@ -237,9 +245,9 @@ class ReportSpider(scrapy.Spider):
     def next_pages(self, response, depth):
         """Requests for the column's further list pages: 下一页 links inside the column."""
         here = urlparse(response.url).path.rsplit("/", 1)[0]
-        for a in response.css("a"):
-            text = "".join(a.css("::text").getall()).strip()
-            url = response.urljoin(a.attrib.get("href") or "")
+        for a in response.selector.root.iter("a"):
+            text = "".join(_TEXTS(a)).strip()
+            url = response.urljoin(a.get("href") or "")
             if text in NEXT_TEXT and urlparse(url).path.startswith(here) and url != response.url:
                 yield scrapy.Request(url, callback=self.parse, cb_kwargs={"depth": depth}, errback=self.failed)
 

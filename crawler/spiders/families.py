@@ -42,11 +42,7 @@ class HanwebSpider(ReportSpider):
             yield from super().list_items(response)
             return
         for html in records:
-            sel = Selector(text=html)
-            for a in sel.css("a"):
-                title = a.attrib.get("title") or " ".join(a.css("::text").getall()).strip()
-                if a.attrib.get("href"):
-                    yield response.urljoin(a.attrib["href"]), title.strip(), self._date_near(a)
+            yield from self.link_items(response, Selector(text=html).root)
 
     def next_pages(self, response, depth):
         yield from super().next_pages(response, depth)

@@ -1,0 +1,398 @@
+"""The archiver: a process beside the crawl that parses and archives what the crawl hands it.
+
+The crawl's process does nothing but crawl: its event loop is busy with every request
+and response, and what it does besides slows every site.  So each captured document
+goes, as one write to a pipe, to this process, which
+
+- parses reports in its own pool of worker processes (run at a lower priority: the
+  crawl comes first, parsing takes the CPU the crawl leaves);
+- writes captures, reports and their tables into the archive from one writer thread,
+  in batches of one transaction each (the single writer of the archive);
+- tells the crawl, as it goes, what it wrote for each site (new, changed, unchanged…),
+  and when a site's last document is archived.
+
+Messages either way are frames: a 4-byte length, then a pickle.  The crawl's side is
+:class:`ArchiverClient`, run by the crawl's own event loop (no thread in the crawl has
+to win Python's lock to hand a document over).
+
+    python -m pipelines.archiver --db archive.db [--run-id N] [--workers 2] [--log-file F]
+"""
+import argparse
+import asyncio
+import collections
+import logging
+import os
+import pickle
+import queue
+import struct
+import sys
+import threading
+import time
+import traceback
+
+log = logging.getLogger(__name__)
+
+HEADER = struct.Struct("!I")
+# documents read from the crawl and not yet archived, before the archiver stops reading (and
+# the crawl waits): many more than a batch, so that the workers never wait for the writer
+MAX_IN_FLIGHT = 512
+MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024
+BATCH_SIZE = 50  # documents a transaction; and at most FLUSH_SECONDS between two
+FLUSH_SECONDS = 2.0
+WORKER_NICENESS = 10  # parse workers yield the CPU to the crawl
+
+
+class ArchiverDied(RuntimeError):
+    """The archiver process ended before it had archived what it was given."""
+
+
+def frame(message):
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return HEADER.pack(len(payload)) + payload
+
+
+# ---- the crawl's side ------------------------------------------------------------------
+
+
+class ArchiverClient:
+    """The crawl's handle on its archiver process: one per crawl process and archive,
+    shared by every site's crawl in it (see :meth:`shared`).  Each site's pipeline opens
+    a channel; what the archiver reports for a channel goes to that site's stats.
+
+    Documents are written to the archiver's pipe (made 1 MB deep) as they come: the
+    write returns at once while the archiver keeps up, and holds the crawl when it
+    falls far behind.  Its reports are read by the event loop when they arrive."""
+
+    _shared = {}  # (event loop, archive path) → [client, users]
+    PIPE_SIZE = 1 << 20
+
+    def __init__(self, db_path, run_id=None, workers=2, log_file=None, log_level="INFO"):
+        self.key = None
+        self.argv = [sys.executable, "-m", "pipelines.archiver", "--db", str(db_path),
+                     "--run-id", str(run_id or 0), "--workers", str(workers), "--log-level", str(log_level)]
+        if log_file:
+            self.argv += ["--log-file", str(log_file)]
+        self.proc = None
+        self.channels = {}  # id → {"stats": a Scrapy stats collector, "done": future}
+        self.failure = None
+        self._buffer = bytearray()
+
+    @classmethod
+    def shared(cls, db_path, **kw):
+        """The process's client for the archive at ``db_path`` (started on first use);
+        give it back with :meth:`release`."""
+        loop = asyncio.get_running_loop()
+        key = (loop, os.path.abspath(db_path))
+        entry = cls._shared.get(key)
+        if entry is None:
+            client = cls(db_path, **kw)
+            client.key = key
+            client.start(loop)
+            entry = cls._shared[key] = [client, 0]
+        entry[1] += 1
+        return entry[0]
+
+    def start(self, loop):
+        import fcntl
+        import subprocess
+
+        self.loop = loop
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            fcntl.fcntl(self.proc.stdin.fileno(), 1031, self.PIPE_SIZE)  # F_SETPIPE_SZ
+        except OSError:
+            pass  # the system's default depth (64 KB) will do, with more waiting
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        loop.add_reader(self.proc.stdout.fileno(), self._readable)
+        return self
+
+    def open_channel(self, stats, site=None):
+        """A channel for one site's documents; ``site`` (the registry entry) is recorded."""
+        ch = len(self.channels) + 1
+        self.channels[ch] = {"stats": stats, "done": self.loop.create_future()}
+        self._send(("open", ch, site))
+        return ch
+
+    def archive(self, ch, item):
+        """Hand a captured document over."""
+        self._send(("item", ch, item))
+
+    async def close_channel(self, ch):
+        """Wait until everything sent on ``ch`` is archived (its counts are in the stats by then)."""
+        self._send(("end", ch))
+        await self.channels[ch]["done"]
+
+    def release(self):
+        """The last user closes the archiver, which has archived everything by then and exits."""
+        entry = self._shared.get(self.key)
+        if entry is not None:
+            entry[1] -= 1
+            if entry[1] > 0:
+                return
+            del self._shared[self.key]
+        self.loop.remove_reader(self.proc.stdout.fileno())
+        try:
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        code = self.proc.wait()
+        self.proc.stdout.close()
+        if code:
+            raise ArchiverDied(f"the archiver exited with {code}")
+
+    def _send(self, message):
+        if self.failure is not None:
+            raise self.failure
+        view = memoryview(frame(message))
+        try:
+            while view:
+                view = view[os.write(self.proc.stdin.fileno(), view):]
+        except BrokenPipeError:
+            self._died()
+            raise self.failure from None
+
+    def _readable(self):
+        try:
+            data = os.read(self.proc.stdout.fileno(), 1 << 16)
+        except BlockingIOError:
+            return
+        if not data:
+            self.loop.remove_reader(self.proc.stdout.fileno())
+            self._died()
+            return
+        self._buffer += data
+        while len(self._buffer) >= HEADER.size:
+            (size,) = HEADER.unpack_from(self._buffer)
+            if len(self._buffer) < HEADER.size + size:
+                break
+            kind, *rest = pickle.loads(self._buffer[HEADER.size:HEADER.size + size])
+            del self._buffer[:HEADER.size + size]
+            if kind == "counts":
+                for ch, counts in rest[0].items():
+                    stats = self.channels[ch]["stats"]
+                    for key, n in counts.items():
+                        stats.inc_value(f"ogi/{key}", n)
+            elif kind == "done":
+                done = self.channels[rest[0]]["done"]
+                if not done.done():
+                    done.set_result(None)
+
+    def _died(self):
+        code = self.proc.poll()
+        self.failure = ArchiverDied(f"the archiver (pid {self.proc.pid}) ended early"
+                                    + (f", with {code}" if code is not None else ""))
+        for channel in self.channels.values():
+            if not channel["done"].done():
+                channel["done"].set_exception(self.failure)
+
+
+# ---- the archiver's side -----------------------------------------------------------------
+
+
+class _Room:
+    """How many documents, and how many bytes of them, may be in the archiver at once."""
+
+    def __init__(self, items=MAX_IN_FLIGHT, size=MAX_IN_FLIGHT_BYTES):
+        self.items, self.size = items, size
+        self.cond = threading.Condition()
+
+    def take(self, size):
+        with self.cond:  # a document larger than the whole room goes in alone
+            self.cond.wait_for(lambda: self.items > 0 and (self.size >= size or self.size == MAX_IN_FLIGHT_BYTES))
+            self.items -= 1
+            self.size -= size
+
+    def give_back(self, size):
+        with self.cond:
+            self.items += 1
+            self.size += size
+            self.cond.notify_all()
+
+
+def _size(item):
+    return len(item.get("body") or b"")
+
+
+def _read_frame(inp):
+    head = inp.read(HEADER.size)
+    if len(head) < HEADER.size:
+        return None
+    (size,) = HEADER.unpack(head)
+    return pickle.loads(inp.read(size))
+
+
+def _parse_pool(workers):
+    """Worker processes forked from a server that has imported the parser; each warms up
+    before the first report comes, at a lower priority than the crawl."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .scrapy_pipelines import warm_up
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["pipelines.report"])
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init)
+    for _ in range(workers):
+        pool.submit(warm_up)
+    return pool
+
+
+def _worker_init():
+    os.nice(WORKER_NICENESS)
+
+
+def _parse_args(item):
+    args = (item["body"], item.get("content_type"), item.get("page_url") or item["url"])
+    kw = {"list_date": item.get("list_date"), "last_modified": item.get("last_modified"),
+          "list_title": item.get("list_title"), "site_region": item.get("site_region")}
+    return args, kw
+
+
+def _failed(e):
+    return {"parse_status": "error", "parse_error": f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=4)}",
+            "warnings": []}
+
+
+def serve(db_path, run_id, workers, inp, out):
+    """Read documents from ``inp`` until its end; parse and archive them; report on ``out``."""
+    from .scrapy_pipelines import parse_report
+
+    todo = queue.Queue()
+    room = _Room()
+    send_lock = threading.Lock()
+
+    def send(message):
+        with send_lock:
+            out.write(frame(message))
+            out.flush()
+
+    writer = threading.Thread(target=_write_loop, args=(db_path, run_id, todo, send, room), name="archive-writer")
+    writer.start()
+    pool = None  # started with the first report: a run that finds nothing new starts no parser
+
+    def parsed(ch, item, future):  # in the pool's thread: the report goes to the writer
+        try:
+            item["parsed"] = future.result()
+        except Exception as e:  # a worker that died: the capture is archived all the same
+            item["parsed"] = _failed(e)
+        todo.put(("parsed", ch, item))
+
+    try:
+        while True:
+            message = _read_frame(inp)
+            if message is None:
+                break
+            if message[0] != "item":
+                todo.put(message)
+                continue
+            _, ch, item = message
+            room.take(_size(item))
+            if item["role"] != "report":
+                todo.put(("item", ch, item))
+                continue
+            todo.put(("pending", ch))
+            args, kw = _parse_args(item)
+            if pool is None and workers > 0:
+                pool = _parse_pool(workers)
+            if pool is None:
+                try:
+                    item["parsed"] = parse_report(*args, **kw)
+                except Exception as e:
+                    item["parsed"] = _failed(e)
+                todo.put(("parsed", ch, item))
+            else:
+                pool.submit(parse_report, *args, **kw).add_done_callback(
+                    lambda future, ch=ch, item=item: parsed(ch, item, future))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+        todo.put(None)
+        writer.join()
+
+
+def _write_loop(db_path, run_id, todo, send, room):
+    """The archive's one writer: batches of documents, one transaction each; after each,
+    the counts per channel go back to the crawl, and 'done' for every channel whose
+    documents are all archived."""
+    from archive.db import open_archive
+    from archive.store import upsert_site
+
+    from .scrapy_pipelines import write_batch
+
+    db = open_archive(db_path)
+    batch, pending, ended = [], collections.Counter(), set()
+    flushed = time.monotonic()
+
+    def flush():
+        nonlocal batch, flushed
+        counts = collections.defaultdict(collections.Counter)
+        if batch:
+            try:
+                counts = write_batch(db, batch, run_id)
+            except Exception:
+                log.exception("the archive could not write a batch of %d documents", len(batch))
+                for ch in {ch for ch, _ in batch}:
+                    counts[ch]["errors"] += 1
+            for _, item in batch:
+                room.give_back(_size(item))
+            for ch, item in batch:
+                if item.get("parsed") is not None:
+                    pending[ch] -= 1
+            batch = []
+        flushed = time.monotonic()
+        if counts:
+            send(("counts", {ch: dict(c) for ch, c in counts.items()}))
+        for ch in [ch for ch in ended if pending[ch] <= 0]:
+            ended.discard(ch)
+            send(("done", ch))
+
+    try:
+        while True:
+            try:
+                message = todo.get(timeout=0.2)
+            except queue.Empty:
+                message = ()
+            if message is None:
+                break
+            kind = message[0] if message else "idle"
+            if kind == "pending":
+                pending[message[1]] += 1
+            elif kind in ("item", "parsed"):
+                batch.append((message[1], message[2]))
+            elif kind == "open":
+                if message[2] is not None:
+                    with db.atomic():
+                        upsert_site(db, message[2])
+            elif kind == "end":
+                ended.add(message[1])
+            if len(batch) >= BATCH_SIZE or (batch and time.monotonic() - flushed > FLUSH_SECONDS) \
+                    or (kind == "idle" and batch) or any(pending[ch] - _in(batch, ch) <= 0 for ch in ended):
+                flush()
+        flush()
+    finally:
+        db.close()
+
+
+def _in(batch, ch):
+    """Reports of ``ch`` waiting in the batch (counted as pending until written)."""
+    return sum(1 for c, item in batch if c == ch and item.get("parsed") is not None)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m pipelines.archiver")
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--run-id", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--log-file")
+    ap.add_argument("--log-level", default="INFO")
+    a = ap.parse_args(argv)
+    logging.basicConfig(filename=a.log_file, level=a.log_level,
+                        format="%(asctime)s [%(name)s] %(levelname)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
+    # the frames go out on a private copy of stdout; whatever a library prints goes to stderr
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    serve(a.db, a.run_id or None, a.workers, sys.stdin.buffer, out)
+
+
+if __name__ == "__main__":
+    main()
