@@ -238,6 +238,9 @@ def _parse_pool(workers):
 
 
 def _worker_init():
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the crawl, which then closes us
     os.nice(WORKER_NICENESS)
 
 
@@ -386,6 +389,11 @@ def main(argv=None):
     ap.add_argument("--log-file")
     ap.add_argument("--log-level", default="INFO")
     a = ap.parse_args(argv)
+    # Ctrl-C on a terminal reaches the whole process group: the crawl stops gracefully and
+    # closes our input, and we archive what it sent before that, rather than die with it
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(filename=a.log_file, level=a.log_level,
                         format="%(asctime)s [%(name)s] %(levelname)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
     # the frames go out on a private copy of stdout; whatever a library prints goes to stderr

@@ -124,3 +124,24 @@ def test_an_archiver_that_dies_fails_the_site(tmp_path, caplog):
     asyncio.run(go())
     assert crawler.stats.get_value("ogi/errors") >= 2 and crawler.stats.get_value("ogi/archiver_died") == 1
     assert "not archived" in caplog.text
+
+
+def test_ctrl_c_on_the_terminal_leaves_the_archiver_to_finish(tmp_path):
+    """SIGINT reaches the whole process group; the archiver keeps going until the crawl,
+    stopping gracefully, closes its input."""
+    import os
+    import signal
+
+    crawler = make_crawler(tmp_path, workers=1)
+    archive = ArchivePipeline.from_crawler(crawler)
+
+    async def go():
+        await archive.open_spider()
+        archive.process_item(CapturePipeline.from_crawler(crawler).process_item(item(TRAD.read_bytes())))
+        await asyncio.sleep(0.5)
+        os.kill(archive.client.proc.pid, signal.SIGINT)
+        await asyncio.sleep(0.2)
+        await archive.close_spider()
+
+    asyncio.run(go())
+    assert crawler.stats.get_value("ogi/reports_new") == 1 and not crawler.stats.get_value("ogi/errors")
