@@ -19,9 +19,11 @@ demo: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/pytest
 
-## The benchmarks
+## The benchmarks (speed and memory targets; figures go in the closing notes)
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_parse.py
+	$(BIN)/python benchmarks/bench_normalise.py
+	$(BIN)/python benchmarks/bench_crawl.py
 
 clean:
 	rm -rf $(VENV) archive.db archive.db-shm archive.db-wal logs

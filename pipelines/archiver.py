@@ -394,7 +394,8 @@ def main(argv=None):
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(filename=a.log_file, level=a.log_level,
+    level = int(a.log_level) if a.log_level.isdigit() else a.log_level.upper()  # Scrapy takes both forms
+    logging.basicConfig(filename=a.log_file, level=level,
                         format="%(asctime)s [%(name)s] %(levelname)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
     # the frames go out on a private copy of stdout; whatever a library prints goes to stderr
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
