@@ -373,6 +373,7 @@ def html_document(html, url=None):
 
 _CATALOG_INLINE = re.compile(r"^(%s)\s*[:：]\s*(.+)$" % "|".join(CATALOG_LABELS))
 _CATALOG_SET = frozenset(CATALOG_LABELS)
+_CATALOG_FIRST = frozenset(label[0] for label in CATALOG_LABELS)  # a text that starts otherwise is no field
 
 
 def _plausible(label, value):
@@ -392,7 +393,7 @@ def catalog_fields(texts):
     """
     out = {}
     for i, text in enumerate(texts):
-        if len(text) > 60:
+        if len(text) > 60 or text[0] not in _CATALOG_FIRST:
             continue
         label = text.replace(" ", "").rstrip(":：")
         if label in _CATALOG_SET:
@@ -419,8 +420,11 @@ class _HtmlWalker:
     def flush(self):
         if not self.buf:
             return
-        text = clean("".join(self.buf))
+        text = "".join(self.buf)
         self.buf = []
+        if text.isspace():  # most block boundaries hold only the markup's line breaks
+            return
+        text = clean(text)
         for line in text.splitlines() or ([text] if text else []):
             line = clean(line)
             if line and not PAGE_NUMBER.match(line):
