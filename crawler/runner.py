@@ -65,7 +65,7 @@ def project_settings(overrides=None):
     return settings
 
 
-def _progress(crawlers):
+def _progress(crawlers, total):
     """A status line on an interactive terminal (never in cron's mail): sites done, documents, reports."""
     from twisted.internet import task
 
@@ -74,7 +74,7 @@ def _progress(crawlers):
         pages = sum((c.stats.get_value("ogi/pages") or 0) for c in crawlers.values() if c.stats)
         reports = sum(sum((c.stats.get_value(f"ogi/reports_{k}") or 0) for k in ("new", "changed", "unchanged"))
                       for c in crawlers.values() if c.stats)
-        sys.stderr.write(f"\r\033[Kcrawling: {done}/{len(crawlers)} sites done, {pages} documents, {reports} reports")
+        sys.stderr.write(f"\r\033[Kcrawling: {done}/{total} sites done, {pages} documents, {reports} reports")
         sys.stderr.flush()
 
     loop = task.LoopingCall(show)
@@ -103,20 +103,46 @@ def _run(sites, db_path, overrides, log_dir):
     settings = project_settings({"OGI_ARCHIVE_DB": str(db_path), "OGI_RUN_ID": run_id, "LOG_FILE": str(log_file),
                                  **(overrides or {})})
     process = CrawlerProcess(settings)
-    crawlers = {}
-    for site in sites:
-        crawler = process.create_crawler(SPIDERS[site.cms])
-        if not site.robots_obey:
-            crawler.settings.set("ROBOTSTXT_OBEY", False, priority="spider")
-        crawlers[site.id] = crawler
-        process.crawl(crawler, site=site)
-    progress = _progress(crawlers) if sys.stderr.isatty() else None
+    crawlers, waiting = {}, list(sites)
+
+    def start_next(result=None):
+        """Start the next site's crawl (OGI_CONCURRENT_SITES run at once); passes ``result`` on."""
+        if waiting:
+            site = waiting.pop(0)
+            crawler = process.create_crawler(SPIDERS[site.cms])
+            if not site.robots_obey:
+                crawler.settings.set("ROBOTSTXT_OBEY", False, priority="spider")
+            crawlers[site.id] = crawler
+            process.crawl(crawler, site=site).addBoth(start_next)
+        return result
+
+    for _ in range(max(1, settings.getint("OGI_CONCURRENT_SITES", 32))):
+        start_next()
+    archiver = []  # held for the whole run: every site's crawl shares one archiver process
+
+    def hold_archiver():
+        from pipelines.archiver import ArchiverClient
+
+        archiver.append(ArchiverClient.for_settings(settings))
+
+    from twisted.internet import reactor
+
+    reactor.callLater(0, hold_archiver)  # inside the running event loop
+    progress = _progress(crawlers, len(sites)) if sys.stderr.isatty() else None
     process.start()
     if progress is not None:
         sys.stderr.write("\r\033[K")
-    logging.getLogger().handlers.clear()  # the log file is closed; later output goes to the caller
     per_site, failed = {}, {}
+    for client in archiver:
+        try:
+            client.release()
+        except Exception as e:
+            logging.getLogger(__name__).error("%s", e)
+            failed["(archive)"] = str(e)
+    logging.getLogger().handlers.clear()  # the log file is closed; later output goes to the caller
     db = open_archive(db_path)
+    for site in waiting:  # the run was stopped (Ctrl-C, a signal) before these sites' turn
+        failed[site.id] = "not crawled: the run was stopped before its turn"
     for site_id, crawler in crawlers.items():
         stats = crawler.stats.get_stats() if crawler.stats else {}
         s = {k: stats.get(f"ogi/{k}", 0) for k in STAT_KEYS}

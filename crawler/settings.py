@@ -64,6 +64,9 @@ OGI_SITES = None
 OGI_RECHECK_DAYS = 7
 # Fetch every report again, ignoring what the archive holds
 OGI_REFETCH = False
+# Sites crawled at once in a run (each with its own per-domain politeness); the next starts
+# as one finishes, so a registry of thousands never has thousands of crawlers open
+OGI_CONCURRENT_SITES = 32
 # Processes that normalise and parse reports beside the crawl, at a lower priority than it
 # (0: the archiver process parses them itself, one at a time)
 OGI_PARSE_WORKERS = 2

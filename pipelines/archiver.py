@@ -78,6 +78,13 @@ class ArchiverClient:
         self._buffer = bytearray()
 
     @classmethod
+    def for_settings(cls, settings):
+        """The process's client for the archive a crawl's Scrapy settings name."""
+        return cls.shared(settings.get("OGI_ARCHIVE_DB"), run_id=settings.getint("OGI_RUN_ID") or None,
+                          workers=settings.getint("OGI_PARSE_WORKERS", os.cpu_count() or 1),
+                          log_file=settings.get("LOG_FILE"), log_level=settings.get("LOG_LEVEL"))
+
+    @classmethod
     def shared(cls, db_path, **kw):
         """The process's client for the archive at ``db_path`` (started on first use);
         give it back with :meth:`release`."""
@@ -271,6 +278,7 @@ def serve(db_path, run_id, workers, inp, out):
 
     writer = threading.Thread(target=_write_loop, args=(db_path, run_id, todo, send, room), name="archive-writer")
     writer.start()
+    log.info("archiver started: %s, %d parse workers", db_path, workers)
     pool = None  # started with the first report: a run that finds nothing new starts no parser
 
     def parsed(ch, item, future):  # in the pool's thread: the report goes to the writer

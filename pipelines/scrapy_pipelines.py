@@ -65,11 +65,7 @@ class ArchivePipeline(_Pipeline):
     async def open_spider(self):
         from .archiver import ArchiverClient
 
-        settings = self.crawler.settings
-        self.client = ArchiverClient.shared(
-            settings.get("OGI_ARCHIVE_DB"), run_id=settings.getint("OGI_RUN_ID") or None,
-            workers=settings.getint("OGI_PARSE_WORKERS", os.cpu_count() or 1),
-            log_file=settings.get("LOG_FILE"), log_level=settings.get("LOG_LEVEL"))
+        self.client = ArchiverClient.for_settings(self.crawler.settings)
         site = getattr(self.crawler.spider, "site", None)
         self.channel = self.client.open_channel(self.crawler.stats, site.as_dict() if site is not None else None)
 

@@ -129,3 +129,26 @@ def test_reports_have_regions_and_one_agency_id_across_years(demo_db):
     assert {r["agency"] for r in hz} == {"洪泽区人民政府", "淮安市洪泽区人民政府"}
     assert len({r["agency_id"] for r in hz}) == 1 and hz[0]["province"] == "江苏省" and hz[0]["level"] == "county"
     assert rows(db, "select count(*) n from reports where province is null")[0]["n"] == 0
+
+
+def test_sites_crawled_one_at_a_time_share_one_archiver(tmp_path, manifest):
+    """OGI_CONCURRENT_SITES bounds the crawls open at once (a registry of thousands never
+    opens thousands); the next site starts as one finishes, and one archiver serves all."""
+    import subprocess
+
+    from conftest import BIN
+
+    db = tmp_path / "archive.db"
+    proc = subprocess.run([str(BIN / "ogi-archive"), "demo", "--db", str(db), "-s", "OGI_CONCURRENT_SITES=1"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert {r["url"].split("/", 3)[3] for r in rows(db, "select url from reports")} == \
+        {m["path"].lstrip("/") for m in manifest["reports"]}
+    (run,) = rows(db, "select * from crawl_runs")
+    assert run["status"] == "ok" and len(json.loads(run["site_stats"])) == 3
+    (log,) = (tmp_path / "logs").glob("crawl-*.log")
+    text = log.read_text(encoding="utf-8")
+    assert text.count("archiver started") == 1
+    # one site after the other: in the log, each opens after the one before it has closed
+    events = [line for line in text.splitlines() if "Spider opened" in line or "Spider closed" in line]
+    assert ["opened" if "opened" in e else "closed" for e in events] == ["opened", "closed"] * 3
