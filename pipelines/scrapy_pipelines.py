@@ -6,9 +6,6 @@ import hashlib
 import logging
 from datetime import datetime, timezone
 
-import os
-
-
 log = logging.getLogger(__name__)
 
 
