@@ -196,6 +196,50 @@ class ArchiverClient:
 # ---- the archiver's side -----------------------------------------------------------------
 
 
+def parse_report(*args, **kw):
+    """:func:`pipelines.report.parse_for_archive`, imported where it runs (a parse worker, or
+    the archiver when OGI_PARSE_WORKERS=0): the crawl never loads the parser."""
+    from .report import parse_for_archive
+
+    return parse_for_archive(*args, **kw)
+
+
+def warm_up():
+    """Parse a small report once, so that a worker's first real report pays no set-up."""
+    parse_report("<html><head><title>某市2020年政府信息公开工作年度报告</title></head><body>"
+                 "<p>一、总体情况</p><p>發布時間：2021-01-25</p><table><tr><td>本年新收政府信息公开申请数量"
+                 "</td><td>1</td></tr></table></body></html>".encode(), "text/html", "http://127.0.0.1/t.html")
+
+
+def write_batch(db, batch, run_id):
+    """Write a batch of ``(channel, item)`` in one transaction (in the archiver's writer);
+    returns what was written, counted per channel."""
+    from archive.store import mark_seen, report_id, save_capture, save_report
+
+    counts = collections.defaultdict(collections.Counter)
+    with db.atomic():
+        for ch, item in batch:
+            if item["role"] == "seen":
+                counts[ch]["reports_unchanged"] += mark_seen(
+                    db, [report_id(item["site_id"], u) for u in item["urls"]], run_id=run_id)
+                continue
+            cap_id, sha = save_capture(db, {**item, "run_id": run_id})
+            counts[ch]["captures"] += 1
+            if item["role"] == "report":
+                # a report published as an attachment is known by the page that announces it
+                parsed = item.get("parsed") or {}
+                result = save_report(db, item["site_id"], item.get("page_url") or item["url"], cap_id, sha,
+                                     parsed, list_title=item.get("list_title"), run_id=run_id)
+                counts[ch][f"reports_{result}"] += 1
+                if parsed.get("parse_status") == "needs_ocr":
+                    counts[ch]["needs_ocr"] += 1
+                if parsed.get("parse_status") == "error":
+                    why = parsed.get("parse_error") or next(iter(parsed.get("warnings") or []), "unreadable")
+                    log.warning("parse failed: %s: %s", item["url"], why.splitlines()[0])
+    return counts
+
+
+
 class _Room:
     """How many documents, and how many bytes of them, may be in the archiver at once."""
 
@@ -234,8 +278,6 @@ def _parse_pool(workers):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from .scrapy_pipelines import warm_up
-
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["pipelines.report"])
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init)
@@ -265,8 +307,6 @@ def _failed(e):
 
 def serve(db_path, run_id, workers, inp, out):
     """Read documents from ``inp`` until its end; parse and archive them; report on ``out``."""
-    from .scrapy_pipelines import parse_report
-
     todo = queue.Queue()
     room = _Room()
     send_lock = threading.Lock()
@@ -327,8 +367,6 @@ def _write_loop(db_path, run_id, todo, send, room):
     documents are all archived."""
     from archive.db import open_archive
     from archive.store import upsert_site
-
-    from .scrapy_pipelines import write_batch
 
     db = open_archive(db_path)
     batch, pending, ended = [], collections.Counter(), set()

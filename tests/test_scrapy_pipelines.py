@@ -9,7 +9,8 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from archive.db import open_archive
-from pipelines.scrapy_pipelines import ArchivePipeline, CapturePipeline, parse_report
+from pipelines.archiver import parse_report
+from pipelines.scrapy_pipelines import ArchivePipeline, CapturePipeline
 
 from conftest import MIRROR
 
