@@ -152,3 +152,16 @@ def test_sites_crawled_one_at_a_time_share_one_archiver(tmp_path, manifest):
     # one site after the other: in the log, each opens after the one before it has closed
     events = [line for line in text.splitlines() if "Spider opened" in line or "Spider closed" in line]
     assert ["opened" if "opened" in e else "closed" for e in events] == ["opened", "closed"] * 3
+
+
+def test_the_summary_counts_what_the_archive_holds(demo_db):
+    """The summary's figures come from the reports' own counts; they must agree with the
+    cells and checks tables they stand for."""
+    import re
+
+    db, proc = demo_db
+    cells = rows(db, "select count(*) n from cells")[0]["n"]
+    failed = rows(db, "select count(*) n, count(distinct report_id) r from checks where ok = 0")[0]
+    assert re.search(rf"tables parsed: +\d+ reports with tables, {cells} cells", proc.stdout), proc.stdout
+    assert re.search(rf"checks failed: +{failed['n']} \(in {failed['r']} reports\)", proc.stdout), proc.stdout
+    assert cells > 0 and failed["n"] > 0  # the demo has both, so the test can fail
