@@ -313,8 +313,11 @@ def serve(db_path, run_id, workers, inp, out):
 
     def send(message):
         with send_lock:
-            out.write(frame(message))
-            out.flush()
+            try:
+                out.write(frame(message))
+                out.flush()
+            except OSError:  # the crawl is gone: what it sent is archived all the same
+                pass
 
     writer = threading.Thread(target=_write_loop, args=(db_path, run_id, todo, send, room), name="archive-writer")
     writer.start()
@@ -365,6 +368,17 @@ def _write_loop(db_path, run_id, todo, send, room):
     """The archive's one writer: batches of documents, one transaction each; after each,
     the counts per channel go back to the crawl, and 'done' for every channel whose
     documents are all archived."""
+    try:
+        _write(db_path, run_id, todo, send, room)
+    except BaseException:
+        # an archive that cannot be opened or written: end the archiver now, so that the
+        # crawl sees it (its sites fail, the run exits non-zero) instead of waiting forever
+        log.critical("the archiver cannot go on", exc_info=True)
+        logging.shutdown()
+        os._exit(70)
+
+
+def _write(db_path, run_id, todo, send, room):
     from archive.db import open_archive
     from archive.store import upsert_site
 

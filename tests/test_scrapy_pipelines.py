@@ -146,3 +146,19 @@ def test_ctrl_c_on_the_terminal_leaves_the_archiver_to_finish(tmp_path):
 
     asyncio.run(go())
     assert crawler.stats.get_value("ogi/reports_new") == 1 and not crawler.stats.get_value("ogi/errors")
+
+
+def test_an_archive_that_cannot_be_opened_fails_the_site_at_once(tmp_path, caplog):
+    """The archiver's writer cannot open the archive: the archiver ends, and the crawl
+    counts the error instead of waiting on it."""
+    (tmp_path / "p.db").mkdir()  # a directory where the archive should be
+    crawler = make_crawler(tmp_path)
+    archive = ArchivePipeline.from_crawler(crawler)
+
+    async def go():
+        await archive.open_spider()
+        archive.process_item(CapturePipeline.from_crawler(crawler).process_item(item(TRAD.read_bytes())))
+        await asyncio.wait_for(archive.close_spider(), 30)
+
+    asyncio.run(go())
+    assert crawler.stats.get_value("ogi/errors") >= 1 and "archiver" in caplog.text
