@@ -105,12 +105,8 @@ ARCHIVE_ROWS = {
     "cells": ("table", "row", "column", "value", "unit", "raw"),
     "checks": ("rule", "subject", "ok", "expected", "actual"),
 }
-# … into these columns of the archive's tables
-ARCHIVE_COLUMNS = {
-    "sections": ("number", "heading", "text"),
-    "cells": ("table_key", "row_key", "column_key", "value", "unit", "raw"),
-    "checks": ("rule", "subject", "ok", "expected", "actual"),
-}
+# … into the columns of the same names, but for the cells' keys (``table`` is an SQL keyword)
+_COLUMN = {"table": "table_key", "row": "row_key", "column": "column_key"}
 
 # the parsed report's fields that are stored as they are on the report row
 REPORT_FIELDS = (
@@ -159,7 +155,7 @@ def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None, run_
                 verb="insert or replace")
         return "copy"
     if existing and existing["sha256"] == sha:
-        mark_seen(db, rid, url=url, run_id=run_id)
+        mark_seen(db, [rid], url=url, run_id=run_id)
         return "unchanged"
     cells, checks = parsed.get("cells", []), parsed.get("checks", [])
     version = (existing["version"] or 1) + 1 if existing else 1
@@ -191,12 +187,13 @@ def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None, run_
         db.execute(f"delete from {table} where report_id = ?", [rid])
     # one statement per table, the rows handed over as JSON arrays for SQLite to unpack
     # (json_each): far cheaper than binding 200 cells a report one parameter at a time
-    for table, columns in ARCHIVE_COLUMNS.items():
+    for table, fields in ARCHIVE_ROWS.items():
         rows = parsed.get(f"{table}_json")
         if rows is None:
-            rows = rows_json(parsed.get(table, []), ARCHIVE_ROWS[table])
-        picks = ", ".join(f"value ->> {i}" for i in range(len(columns)))
-        db.execute(f"insert or replace into {table} (report_id, {', '.join(columns)}) select ?, {picks} from json_each(?)",
+            rows = rows_json(parsed.get(table, []), fields)
+        columns = ", ".join(_COLUMN.get(f, f) for f in fields)
+        picks = ", ".join(f"value ->> {i}" for i in range(len(fields)))
+        db.execute(f"insert or replace into {table} (report_id, {columns}) select ?, {picks} from json_each(?)",
                    [rid, rows])
     return "changed" if existing else "new"
 
@@ -233,10 +230,10 @@ def _freeze_version(db, report):
 
 
 def mark_seen(db, rids, url=None, run_id=None):
-    """Reports (an id, or a list of ids) still on their site: last_seen now, and no longer
-    removed.  Returns how many of them the archive holds."""
+    """Reports (a list of ids) still on their site: last_seen now, and no longer removed.
+    Returns how many of them the archive holds."""
     stamp = now()
-    ids = json.dumps([rids] if isinstance(rids, str) else list(rids))
+    ids = json.dumps(list(rids))
     cur = db.execute("update reports set last_seen = ?, removed_at = null, run_id = ?, url = coalesce(?, url) "
                      "where id in (select value from json_each(?))", [stamp, run_id, url, ids])
     db.execute("update report_versions set seen_last = ? where (report_id, version) in "

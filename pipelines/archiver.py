@@ -244,12 +244,12 @@ class _Room:
     """How many documents, and how many bytes of them, may be in the archiver at once."""
 
     def __init__(self, items=MAX_IN_FLIGHT, size=MAX_IN_FLIGHT_BYTES):
-        self.items, self.size = items, size
+        self.items, self.size, self.capacity = items, size, size
         self.cond = threading.Condition()
 
     def take(self, size):
         with self.cond:  # a document larger than the whole room goes in alone
-            self.cond.wait_for(lambda: self.items > 0 and (self.size >= size or self.size == MAX_IN_FLIGHT_BYTES))
+            self.cond.wait_for(lambda: self.items > 0 and (self.size >= size or self.size == self.capacity))
             self.items -= 1
             self.size -= size
 
@@ -383,6 +383,8 @@ def _write(db_path, run_id, todo, send, room):
     from archive.store import upsert_site
 
     db = open_archive(db_path)
+    # pending: a channel's reports still being parsed; ended: channels the crawl has closed.
+    # An ended channel with nothing pending has all its documents in the batch, or written.
     batch, pending, ended = [], collections.Counter(), set()
     flushed = time.monotonic()
 
@@ -398,9 +400,6 @@ def _write(db_path, run_id, todo, send, room):
                     counts[ch]["errors"] += 1
             for _, item in batch:
                 room.give_back(_size(item))
-            for ch, item in batch:
-                if item.get("parsed") is not None:
-                    pending[ch] -= 1
             batch = []
         flushed = time.monotonic()
         if counts:
@@ -422,6 +421,8 @@ def _write(db_path, run_id, todo, send, room):
                 pending[message[1]] += 1
             elif kind in ("item", "parsed"):
                 batch.append((message[1], message[2]))
+                if kind == "parsed":
+                    pending[message[1]] -= 1
             elif kind == "open":
                 if message[2] is not None:
                     with db.atomic():
@@ -429,16 +430,11 @@ def _write(db_path, run_id, todo, send, room):
             elif kind == "end":
                 ended.add(message[1])
             if len(batch) >= BATCH_SIZE or (batch and time.monotonic() - flushed > FLUSH_SECONDS) \
-                    or (kind == "idle" and batch) or any(pending[ch] - _in(batch, ch) <= 0 for ch in ended):
+                    or (kind == "idle" and batch) or any(pending[ch] <= 0 for ch in ended):
                 flush()
         flush()
     finally:
         db.close()
-
-
-def _in(batch, ch):
-    """Reports of ``ch`` waiting in the batch (counted as pending until written)."""
-    return sum(1 for c, item in batch if c == ch and item.get("parsed") is not None)
 
 
 def main(argv=None):

@@ -214,4 +214,3 @@ def parse_for_archive(body, content_type=None, url=None, **kw):
     for key, fields in ARCHIVE_ROWS.items():  # sent back as text only: cheaper to pass between processes
         report[f"{key}_json"] = rows_json(report.pop(key, []), fields)
     return report
-

@@ -1,7 +1,7 @@
 """Chinese script: detect simplified / traditional / mixed, convert to simplified.
 
-The OpenCC converters are built once: t2s at import, s2t at its first use. ``t2s`` is character- and
-phrase-based, so the artefacts of naive character-by-character converters
+The OpenCC converters are built once: t2s at import, s2t at its first use.
+``t2s`` is character- and phrase-based, so the artefacts of naive character-by-character converters
 (全麵, 製度, 聯係, 隻計) come back right (全面, 制度, 联系, 只计).
 """
 import functools
