@@ -12,6 +12,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from . import limits
+
 BLOCK_TAGS = {
     "p", "div", "br", "tr", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "table",
     "section", "article", "header", "footer", "blockquote", "dd", "dt", "dl", "center",
@@ -76,12 +78,36 @@ def _clean_short(text):  # cells and labels repeat across every report
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
 
 
+_CLAIMS = (("pdf", "pdf"), ("wordprocessingml", "docx"), ("spreadsheetml", "xlsx"), ("msword", "doc"),
+           ("ms-excel", "xls"), ("wps", "doc"))
+
+
+def _claimed(content_type, path):
+    """The file kind a server's content type or the URL's extension claims (a claim, not a fact)."""
+    for word, kind in _CLAIMS:
+        if word in content_type:
+            return kind
+    m = re.search(r"\.(pdf|docx|xlsx|doc|xls|wps|et)$", path)
+    return {"wps": "doc", "et": "xls"}.get(m.group(1), m.group(1)) if m else None
+
+
+def looks_binary(body):
+    """Bytes that are no text in any charset a site uses: NULs, or many control characters."""
+    head = body[:4096]
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    return controls > len(head) // 100
+
+
 def sniff_kind(body, content_type=None, url=None):
-    """What a captured file is, from its first bytes first, its content type and URL second."""
+    """What a captured file is, from its first bytes first; its content type and URL
+    only decide between the kinds a zip or an OLE2 file may be.  Bytes that are neither
+    a known format nor text are ``unreadable``."""
     ct = (content_type or "").lower()
     head = body[:1024].lstrip()
-    path = (url or "").lower().split("?")[0]
-    if head.startswith(b"%PDF") or "pdf" in ct:
+    path = (url or "").lower().split("?")[0].split("#")[0]
+    if b"%PDF-" in body[:1024]:
         return "pdf"
     if body[:4] == b"PK\x03\x04":  # a zip: OOXML or ODF tells itself by its parts
         names = body[:4096]
@@ -92,35 +118,81 @@ def sniff_kind(body, content_type=None, url=None):
         return "zip"
     if body[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # OLE2: Word 97, WPS, Excel 97
         return "xls" if path.endswith((".xls", ".et")) or "excel" in ct else "doc"
-    if head[:3] == b"\xff\xd8\xff" or head[:8] == b"\x89PNG\r\n\x1a\n" or ct.startswith("image/"):
+    if head[:3] == b"\xff\xd8\xff" or head[:8] == b"\x89PNG\r\n\x1a\n" or head[:4] == b"GIF8" \
+            or (ct.startswith("image/") and looks_binary(body)):
         return "image"
-    if "html" in ct or re.match(rb"(?is)\s*(<!doctype html|<html|<head|<meta|<!--|<div|<table|<body)", head):
+    if re.match(rb"(?is)\s*(<!doctype html|<html|<head|<meta|<!--|<div|<table|<body|<p[\s>]|<span|<h[1-6])", head):
+        return "html"
+    if looks_binary(body):
+        return "unreadable"
+    if "html" in ct:
         return "html"
     return "text"
 
 
-def decode(body, content_type=None):
-    """Bytes to str: a charset from the header or a <meta>, else UTF-8, else GB18030."""
-    m = re.search(r"charset=([\w-]+)", content_type or "", re.I) or re.search(
-        rb"<meta[^>]+charset=[\"']?([\w-]+)", body[:4096], re.I)
-    candidates = []
-    if m:
-        enc = m.group(1)
-        candidates.append(enc.decode() if isinstance(enc, bytes) else enc)
-    candidates += ["utf-8", "gb18030"]
-    for enc in candidates:
-        enc = {"gb2312": "gb18030", "gbk": "gb18030", "iso-8859-1": "utf-8"}.get(enc.lower(), enc)
+# charsets a page may declare that no Chinese government page is really written in
+_NOT_DECLARABLE = {"iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii", "windows-1252", "cp1252"}
+_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030", "big5-hkscs": "big5hkscs"}
+
+
+def declared_charsets(body, content_type=None):
+    """The charsets a capture says it is in: the header's, then the page's <meta>."""
+    out = []
+    for m in (re.search(r"charset=[\"']?([\w-]+)", content_type or "", re.I),
+              re.search(rb"<meta[^>]+charset=[\"']?([\w-]+)", body[:4096], re.I)):
+        if m:
+            enc = m.group(1)
+            out.append((enc.decode("ascii", "replace") if isinstance(enc, bytes) else enc).lower())
+    return out
+
+
+def charset_of(body, declared=()):
+    """The charset ``body`` is written in, whatever its header or <meta> claim: UTF-8 when
+    its bytes are valid UTF-8 (GBK or Big5 text almost never is), else the first declared
+    charset that decodes it, else GB18030, else Big5; None when nothing decodes it."""
+    try:
+        body.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    for enc in [*declared, "gb18030", "big5"]:
+        if enc in _NOT_DECLARABLE:
+            continue
+        enc = _ALIASES.get(enc, enc)
         try:
-            return body.decode(enc)
+            body.decode(enc)
+            return enc
         except (UnicodeDecodeError, LookupError):
             continue
-    return body.decode("utf-8", errors="replace")
+    return None
+
+
+def decode(body, content_type=None):
+    """Bytes to str, in the charset :func:`charset_of` finds (a lying header is overruled)."""
+    enc = charset_of(body, declared_charsets(body, content_type))
+    return body.decode(enc) if enc else body.decode("utf-8", errors="replace")
 
 
 def load_document(body, content_type=None, url=None):
+    """The document in ``body``; a file over :mod:`pipelines.limits` raises :class:`TooLarge`."""
     if isinstance(body, str):
         body = body.encode("utf-8")
     kind = sniff_kind(body, content_type, url)
+    if kind in ("html", "text"):
+        limits.check_markup(body)
+    elif kind in ("docx", "xlsx"):
+        limits.check_zip(body)
+        if kind == "xlsx":
+            limits.check_sheet_area(body)
+    doc = _read(kind, body, content_type, url)
+    count = limits.CellCount()
+    for row in doc.rows:
+        if row.grid:
+            count.add(row.cells)
+    return doc
+
+
+def _read(kind, body, content_type, url):
     if kind == "html":
         return html_document(decode(body, content_type), url)
     if kind == "text":
@@ -133,6 +205,10 @@ def load_document(body, content_type=None, url=None):
         return sheet_document(body, kind)
     if kind == "doc":
         return doc_document(body, url)
+    if kind == "unreadable":
+        claimed = _claimed((content_type or "").lower(), (url or "").lower().split("?")[0])
+        what = f"served or named as {claimed.upper()}, but its bytes are not one" if claimed else "not a known format"
+        return Document(kind=kind, warnings=[f"binary data that is {what}, nor text (it starts {body[:8].hex(' ')})"])
     return Document(kind=kind, warnings=[f"no text extractor for {kind} files"])
 
 
@@ -414,6 +490,7 @@ class _HtmlWalker:
 
     def __init__(self, rows, string):
         self.rows = rows
+        self.cells = limits.CellCount()  # a page of 10,000-column tables stops here, not in the parser
         self.buf = []
         self.string = string  # the XPath string(): an element's whole text
 
@@ -459,7 +536,8 @@ class _HtmlWalker:
     def table(self, table):
         string = self.string
         for tr in table.iter("tr"):
-            cells = [clean(string(td)) for td in tr if isinstance(td.tag, str) and td.tag.lower() in ("td", "th")]
+            cells = [clean(string(td)) for td in self.cells.add(
+                [td for td in tr if isinstance(td.tag, str) and td.tag.lower() in ("td", "th")])]
             if any(cells):
                 self.rows.append(Row(cells, grid=True))
 
@@ -482,6 +560,7 @@ def pdf_document(body):
     except pypdfium2.PdfiumError as e:
         return Document(kind="unreadable", warnings=[f"the PDF could not be read: {e}"])
     try:
+        limits.check_pages(len(pdf))
         meta = {k: v for k, v in (pdf.get_metadata_dict() or {}).items() if v}
         page_texts = []
         for page in pdf:

@@ -2,6 +2,7 @@
 import re
 
 from .document import load_document
+from .limits import TooLarge
 from .metadata import (agency_from_signature, agency_from_title, catalog_fields, choose_date, date_candidates,
                        find_source, find_title, report_year)
 from .region import resolve_agency
@@ -15,6 +16,8 @@ SCHEMA_FIELDS = ("title", "title_original", "report_year", "agency", "published_
 # what became of a document, by what it was: parsed, or kept for a later step
 PARSE_STATUS = {"html": "ok", "text": "ok", "pdf": "ok", "docx": "ok", "xlsx": "ok", "xls": "ok",
                 "image": "needs_ocr", "unreadable": "error"}
+# every parse_status a report may have (a document over its limits is too_large; see limits.py)
+PARSE_STATUSES = ("ok", "needs_ocr", "needs_conversion", "too_large", "error")
 
 _HEADING = re.compile(r"^([一二三四五六七八九十]{1,3})\s*[、.．]\s*(.{2,40})$")
 _NUMERALS = "一二三四五六七八九十"
@@ -103,27 +106,41 @@ def parse_bytes(body, content_type=None, url=None, **kw):
     return parse_document(load_document(body, content_type=content_type, url=url), url=url, **kw)
 
 
-def parse_capture(body, content_type=None, url=None, **kw):
-    """A captured file to its parsed report, never raising: an exception in normalisation
-    or in the tables becomes ``parse_status = error`` with its message, and what was
-    found before it is kept.  (Runs in the crawl's worker processes.)"""
+def unparsed(status, reason, detail=None):
+    """The parse of a document that was not parsed: its status (``error``, ``too_large``…)
+    and the reason in one line (``parse_error``; ``detail``, a traceback, on the lines after)."""
+    return {"parse_status": status, "parse_error": reason + (f"\n{detail}" if detail else ""),
+            "warnings": [f"not parsed: {reason}"], "sections": [], "cells": [], "checks": []}
+
+
+def _exception(e):
     import traceback
 
-    def failed(e):
-        return {"parse_status": "error", "parse_error": f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=4)}"}
+    return unparsed("error", f"{type(e).__name__}: {e}", traceback.format_exc(limit=4))
 
+
+def parse_capture(body, content_type=None, url=None, **kw):
+    """A captured file to its parsed report, never raising: a file over its limits
+    becomes ``parse_status = too_large``, an exception in normalisation or in the tables
+    ``parse_status = error``, each with its reason in ``parse_error``; what was found
+    before an exception is kept.  (Runs in the crawl's parse workers.)"""
     try:
         doc = load_document(body, content_type=content_type, url=url)
         report = normalise(doc, url=url, **kw)
+    except TooLarge as e:
+        return unparsed("too_large", str(e))
     except Exception as e:
-        return {**failed(e), "warnings": [], "cells": [], "checks": [], "sections": []}
+        return _exception(e)
     if report["parse_status"] != "ok":
+        if report["parse_status"] == "error":
+            report["parse_error"] = next(iter(doc.warnings), "the file could not be read")
         report.update(format_version=format_from_year(report["report_year"]), sections=[], cells=[], checks=[])
         return report
     try:
         return _add_tables(report, doc)
     except Exception as e:
-        report.update(failed(e), sections=[], cells=[], checks=[])
+        failed = _exception(e)
+        report.update(failed, warnings=report["warnings"] + failed["warnings"])
         return report
 
 
