@@ -15,7 +15,7 @@ Messages either way are frames: a 4-byte length, then a pickle.  The crawl's sid
 :class:`ArchiverClient`, run by the crawl's own event loop (no thread in the crawl has
 to win Python's lock to hand a document over).
 
-    python -m pipelines.archiver --db archive.db [--run-id N] [--workers 2] [--log-file F]
+    python -m crawler.archiver --db archive.db [--run-id N] [--workers 2] [--log-file F]
 """
 import argparse
 import asyncio
@@ -28,7 +28,6 @@ import struct
 import sys
 import threading
 import time
-import traceback
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +65,17 @@ class ArchiverClient:
     _shared = {}  # (event loop, archive path) → [client, users]
     PIPE_SIZE = 1 << 20
 
-    def __init__(self, db_path, run_id=None, workers=2, log_file=None, log_level="INFO"):
+    def __init__(self, db_path, run_id=None, workers=2, log_file=None, log_level="INFO", parse_seconds=60.0,
+                 parse_memory_mb=3072, limits=None):
+        import json
+
         self.key = None
-        self.argv = [sys.executable, "-m", "pipelines.archiver", "--db", str(db_path),
-                     "--run-id", str(run_id or 0), "--workers", str(workers), "--log-level", str(log_level)]
+        # -P: only the installed package is imported, never a pipelines/ or crawler/ that
+        # happens to sit in the folder the crawl was started from
+        self.argv = [sys.executable, "-P", "-m", "crawler.archiver", "--db", str(db_path),
+                     "--run-id", str(run_id or 0), "--workers", str(workers), "--log-level", str(log_level),
+                     "--parse-seconds", str(parse_seconds), "--parse-memory-mb", str(parse_memory_mb),
+                     "--limits", json.dumps(limits or {})]
         if log_file:
             self.argv += ["--log-file", str(log_file)]
         self.proc = None
@@ -82,7 +88,10 @@ class ArchiverClient:
         """The process's client for the archive a crawl's Scrapy settings name."""
         return cls.shared(settings.get("OGI_ARCHIVE_DB"), run_id=settings.getint("OGI_RUN_ID") or None,
                           workers=settings.getint("OGI_PARSE_WORKERS", os.cpu_count() or 1),
-                          log_file=settings.get("LOG_FILE"), log_level=settings.get("LOG_LEVEL"))
+                          log_file=settings.get("LOG_FILE"), log_level=settings.get("LOG_LEVEL"),
+                          parse_seconds=settings.getfloat("OGI_PARSE_SECONDS", 60.0),
+                          parse_memory_mb=settings.getint("OGI_PARSE_MEMORY_MB", 3072),
+                          limits=settings.getdict("OGI_LIMITS"))
 
     @classmethod
     def shared(cls, db_path, **kw):
@@ -197,9 +206,9 @@ class ArchiverClient:
 
 
 def parse_report(*args, **kw):
-    """:func:`pipelines.report.parse_for_archive`, imported where it runs (a parse worker, or
-    the archiver when OGI_PARSE_WORKERS=0): the crawl never loads the parser."""
-    from .report import parse_for_archive
+    """:func:`pipelines.report.parse_for_archive`, imported where it runs (a parse worker):
+    the crawl never loads the parser."""
+    from pipelines.report import parse_for_archive
 
     return parse_for_archive(*args, **kw)
 
@@ -214,30 +223,36 @@ def warm_up():
 def write_batch(db, batch, run_id):
     """Write a batch of ``(channel, item)`` in one transaction (in the archiver's writer);
     returns what was written, counted per channel."""
-    from archive.store import mark_seen, report_id, save_capture, save_report
+    from archive.store import mark_seen, record_failure, report_id, resolve_failures, save_capture, save_report
 
     counts = collections.defaultdict(collections.Counter)
     with db.atomic():
         for ch, item in batch:
-            if item["role"] == "seen":
+            role = item["role"]
+            if role == "failure":
+                record_failure(db, item, run_id=run_id)
+                continue
+            if role == "seen":
                 counts[ch]["reports_unchanged"] += mark_seen(
                     db, [report_id(item["site_id"], u) for u in item["urls"]], run_id=run_id)
+                resolve_failures(db, item["site_id"], item["urls"], run_id=run_id)
                 continue
             cap_id, sha = save_capture(db, {**item, "run_id": run_id})
+            resolve_failures(db, item["site_id"], {item["url"], item.get("asked_url") or item["url"]}, run_id=run_id)
             counts[ch]["captures"] += 1
-            if item["role"] == "report":
+            if role == "report":
                 # a report published as an attachment is known by the page that announces it
                 parsed = item.get("parsed") or {}
                 result = save_report(db, item["site_id"], item.get("page_url") or item["url"], cap_id, sha,
                                      parsed, list_title=item.get("list_title"), run_id=run_id)
                 counts[ch][f"reports_{result}"] += 1
-                if parsed.get("parse_status") == "needs_ocr":
-                    counts[ch]["needs_ocr"] += 1
-                if parsed.get("parse_status") == "error":
+                status = parsed.get("parse_status")
+                if status in ("needs_ocr", "too_large"):
+                    counts[ch][status] += 1
+                if status in ("error", "too_large"):
                     why = parsed.get("parse_error") or next(iter(parsed.get("warnings") or []), "unreadable")
-                    log.warning("parse failed: %s: %s", item["url"], why.splitlines()[0])
+                    log.warning("not parsed (%s): %s: %s", status, item["url"], why.splitlines()[0])
     return counts
-
 
 
 class _Room:
@@ -265,32 +280,32 @@ def _size(item):
 
 
 def _read_frame(inp):
+    """The next message, or None at the end of the input (a frame cut short by a crawl
+    that was killed while writing it is the end too)."""
     head = inp.read(HEADER.size)
     if len(head) < HEADER.size:
         return None
     (size,) = HEADER.unpack(head)
-    return pickle.loads(inp.read(size))
+    payload = inp.read(size)
+    if len(payload) < size:
+        log.warning("the crawl's last message was cut short (%d of %d bytes): it ended while sending", len(payload),
+                    size)
+        return None
+    return pickle.loads(payload)
 
 
-def _parse_pool(workers):
-    """Worker processes forked from a server that has imported the parser; each warms up
-    before the first report comes, at a lower priority than the crawl."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+def _worker_start(limits, log_file):
+    """A new parse worker: its output to the run's log (a reader that aborts prints there,
+    not in cron's mail), the document limits set, the parser warmed up."""
+    from pipelines import limits as document_limits
 
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pipelines.report"])
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init)
-    for _ in range(workers):
-        pool.submit(warm_up)
-    return pool
-
-
-def _worker_init():
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the crawl, which then closes us
-    os.nice(WORKER_NICENESS)
+    if log_file:
+        fd = os.open(log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+    document_limits.configure(**(limits or {}))
+    warm_up()
 
 
 def _parse_args(item):
@@ -300,13 +315,45 @@ def _parse_args(item):
     return args, kw
 
 
-def _failed(e):
-    return {"parse_status": "error", "parse_error": f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=4)}",
-            "warnings": []}
+def outcome_parse(outcome):
+    """The parsed report for a pool's :class:`~crawler.pool.Outcome`: the parse itself, or,
+    for a parse that did not end well, the capture's status and the reason."""
+    from pipelines.report import unparsed
+
+    if outcome.status == "ok":
+        return outcome.value
+    if outcome.status in ("timeout", "memory"):
+        return unparsed("too_large", outcome.reason)
+    return unparsed("error", outcome.reason, outcome.detail)
 
 
-def serve(db_path, run_id, workers, inp, out):
+def precheck(item):
+    """The reason a report is over its limits, told from its size and its zip directory
+    alone (no worker need receive it), or None."""
+    from pipelines.document import sniff_kind
+    from pipelines import limits
+
+    body = item["body"]
+    try:
+        kind = sniff_kind(body[:4096] if len(body) > 4096 else body, item.get("content_type"), item["url"])
+        if kind in ("html", "text"):
+            limits.check_markup(body)
+        elif kind in ("docx", "xlsx"):
+            limits.check_zip(body)
+    except limits.TooLarge as e:
+        return str(e)
+    return None
+
+
+def serve(db_path, run_id, workers, inp, out, budget=None, limits=None, log_file=None):
     """Read documents from ``inp`` until its end; parse and archive them; report on ``out``."""
+    from pipelines import limits as document_limits
+    from pipelines.report import unparsed
+
+    from .pool import Budget, ParsePool
+
+    budget = budget or Budget()
+    document_limits.configure(**(limits or {}))
     todo = queue.Queue()
     room = _Room()
     send_lock = threading.Lock()
@@ -321,14 +368,15 @@ def serve(db_path, run_id, workers, inp, out):
 
     writer = threading.Thread(target=_write_loop, args=(db_path, run_id, todo, send, room), name="archive-writer")
     writer.start()
-    log.info("archiver started: %s, %d parse workers", db_path, workers)
+    workers = max(1, workers)
+    log.info("archiver started: %s, %d parse workers (%g s and %d MB a document)", db_path, workers,
+             budget.seconds, budget.memory_mb)
     pool = None  # started with the first report: a run that finds nothing new starts no parser
 
-    def parsed(ch, item, future):  # in the pool's thread: the report goes to the writer
-        try:
-            item["parsed"] = future.result()
-        except Exception as e:  # a worker that died: the capture is archived all the same
-            item["parsed"] = _failed(e)
+    def parsed(ch, item, outcome):  # in a pool thread: the report goes to the writer
+        item["parsed"] = outcome_parse(outcome)
+        if outcome.status != "ok":
+            log.warning("parse of %s: %s: %s", item["url"], outcome.status, outcome.reason)
         todo.put(("parsed", ch, item))
 
     try:
@@ -345,21 +393,19 @@ def serve(db_path, run_id, workers, inp, out):
                 todo.put(("item", ch, item))
                 continue
             todo.put(("pending", ch))
-            args, kw = _parse_args(item)
-            if pool is None and workers > 0:
-                pool = _parse_pool(workers)
-            if pool is None:
-                try:
-                    item["parsed"] = parse_report(*args, **kw)
-                except Exception as e:
-                    item["parsed"] = _failed(e)
+            too_large = precheck(item)
+            if too_large:
+                item["parsed"] = unparsed("too_large", too_large)
                 todo.put(("parsed", ch, item))
-            else:
-                pool.submit(parse_report, *args, **kw).add_done_callback(
-                    lambda future, ch=ch, item=item: parsed(ch, item, future))
+                continue
+            if pool is None:
+                pool = ParsePool(workers, budget, preload=["pipelines.report"], initializer=_worker_start,
+                                 init_args=(limits, log_file))
+            args, kw = _parse_args(item)
+            pool.submit(parse_report, args, kw, lambda outcome, ch=ch, item=item: parsed(ch, item, outcome))
     finally:
         if pool is not None:
-            pool.shutdown(wait=True)
+            pool.close()
         todo.put(None)
         writer.join()
 
@@ -438,16 +484,22 @@ def _write(db_path, run_id, todo, send, room):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m pipelines.archiver")
+    ap = argparse.ArgumentParser(prog="python -m crawler.archiver")
     ap.add_argument("--db", required=True)
     ap.add_argument("--run-id", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--log-file")
     ap.add_argument("--log-level", default="INFO")
+    ap.add_argument("--parse-seconds", type=float, default=60.0)
+    ap.add_argument("--parse-memory-mb", type=int, default=3072)
+    ap.add_argument("--limits", default="{}", help="document limits, JSON (pipelines/limits.py)")
     a = ap.parse_args(argv)
     # Ctrl-C on a terminal reaches the whole process group: the crawl stops gracefully and
     # closes our input, and we archive what it sent before that, rather than die with it
+    import json
     import signal
+
+    from .pool import Budget
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     level = int(a.log_level) if a.log_level.isdigit() else a.log_level.upper()  # Scrapy takes both forms
@@ -456,7 +508,9 @@ def main(argv=None):
     # the frames go out on a private copy of stdout; whatever a library prints goes to stderr
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    serve(a.db, a.run_id or None, a.workers, sys.stdin.buffer, out)
+    budget = Budget(seconds=a.parse_seconds, memory_mb=a.parse_memory_mb, niceness=WORKER_NICENESS)
+    serve(a.db, a.run_id or None, a.workers, sys.stdin.buffer, out, budget=budget, limits=json.loads(a.limits),
+          log_file=a.log_file)
 
 
 if __name__ == "__main__":

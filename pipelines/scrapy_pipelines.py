@@ -1,7 +1,7 @@
 """Thin Scrapy adapters around the pure functions; the only module here that knows Scrapy.
 
 CapturePipeline fingerprints each capture in the crawl; ArchivePipeline hands it to the
-archiver process (:mod:`pipelines.archiver`), which parses it and writes it."""
+archiver process (:mod:`crawler.archiver`), which parses it and writes it."""
 import hashlib
 import logging
 from datetime import datetime, timezone
@@ -25,7 +25,7 @@ class CapturePipeline(_Pipeline):
     """Fingerprint the raw body; the body itself is kept as it came."""
 
     def process_item(self, item):
-        if item["role"] == "seen":  # an archived report still listed: nothing was downloaded
+        if item["role"] in ("seen", "failure"):  # nothing was downloaded
             return item
         item["sha256"] = hashlib.sha256(item["body"]).hexdigest()
         item["size"] = len(item["body"])
@@ -35,7 +35,7 @@ class CapturePipeline(_Pipeline):
 
 
 class ArchivePipeline(_Pipeline):
-    """Hand every captured document to the archiver process (:mod:`pipelines.archiver`),
+    """Hand every captured document to the archiver process (:mod:`crawler.archiver`),
     which parses reports in its workers and writes the archive; its counts come back
     into this site's stats.  The crawl's own process neither parses nor writes."""
 
@@ -45,14 +45,14 @@ class ArchivePipeline(_Pipeline):
         self.channel = None
 
     async def open_spider(self):
-        from .archiver import ArchiverClient
+        from crawler.archiver import ArchiverClient
 
         self.client = ArchiverClient.for_settings(self.crawler.settings)
         site = getattr(self.crawler.spider, "site", None)
         self.channel = self.client.open_channel(self.crawler.stats, site.as_dict() if site is not None else None)
 
     def process_item(self, item):
-        from .archiver import ArchiverDied
+        from crawler.archiver import ArchiverDied
 
         try:
             self.client.archive(self.channel, item)

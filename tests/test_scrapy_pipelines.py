@@ -1,6 +1,6 @@
 """The Scrapy pipelines and the archiver process, built from a real crawler, fed plain items.
 
-The archiver is started for real (``python -m pipelines.archiver``), with parse workers
+The archiver is started for real (``python -m crawler.archiver``), with parse workers
 or without them, and writes a real SQLite archive."""
 import asyncio
 import json
@@ -9,7 +9,7 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from archive.db import open_archive
-from pipelines.archiver import parse_report
+from crawler.archiver import parse_report
 from pipelines.scrapy_pipelines import ArchivePipeline, CapturePipeline
 
 from conftest import MIRROR
