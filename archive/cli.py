@@ -10,6 +10,7 @@ EXIT_BAD_INPUT = 2  # a file or option the command cannot use
 EXIT_SITE_FAILED = 3  # a crawl ran, but one or more sites failed
 EXIT_LOCKED = 4  # another run holds the archive's lock
 EXIT_NOT_PARSED = 5  # parse: the file was read but could not be parsed (scanned, unreadable, unsupported)
+EXIT_ARCHIVE = 6  # the archive (or its lock, or its log folder) cannot be opened or written: full, read-only
 
 
 @click.group()
@@ -54,12 +55,18 @@ def parse(path, url, full):
 
 NEEDS_OCR = "select count(*) from reports where parse_status = 'needs_ocr'"
 PARSE_ERRORS = "select count(*) from reports where parse_status = 'error'"
+TOO_LARGE = "select count(*) from reports where parse_status = 'too_large'"
+OPEN_FAILURES = "select count(*) from fetch_failures where resolved_at is null and kind not in ('refused', 'budget')"
 
 
 def _summary(db_path, result):
-    from .db import open_archive
+    from .db import archive_errors, open_archive
 
-    db = open_archive(db_path)
+    with archive_errors(db_path):
+        return _summary_lines(open_archive(db_path), result)
+
+
+def _summary_lines(db, result):
     one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
     # from the reports' own counts: scanning cells and checks would grow with the archive
     with_tables, n_cells, n_failed, failing = db.execute(
@@ -75,7 +82,11 @@ def _summary(db_path, result):
         f"{result['totals']['reports_unchanged']} unchanged this run)",
         f"tables parsed:  {with_tables} reports with tables, {n_cells} cells",
         f"checks failed:  {n_failed} (in {failing} reports)",
-        f"needs OCR:      {one(NEEDS_OCR)}; parse errors: {one(PARSE_ERRORS)}",
+        f"needs OCR:      {one(NEEDS_OCR)}; too large to parse: {one(TOO_LARGE)}; parse errors: {one(PARSE_ERRORS)}",
+        f"failed URLs:    {result['totals']['failures']} recorded this run ({result['totals']['refused']} refused); "
+        f"{one(OPEN_FAILURES)} still to fetch (table fetch_failures)"
+        + (f"; discovery stopped at the page budget on {result['totals']['budget_spent']} sites"
+           if result["totals"]["budget_spent"] else ""),
         f"time taken:     {result['seconds']:.1f} s (log: {result['log_file']})",
     ]
     db.close()
@@ -89,13 +100,22 @@ def _run(sites, db, settings):
     if bad:
         click.echo(f"ogi-archive: -s takes NAME=VALUE, not {bad[0]!r}", err=True)
         sys.exit(EXIT_BAD_INPUT)
+    import logging
+
+    from .db import ArchiveError
+
     overrides = dict(s.split("=", 1) for s in settings)
+    logging.raiseExceptions = False  # a log that cannot be written (a full disk) is no traceback
     try:
         result = run_crawl(sites, db, overrides=overrides)
+        summary = _summary(db, result)
     except Locked as e:
         click.echo(f"ogi-archive: {e}", err=True)
         sys.exit(EXIT_LOCKED)
-    click.echo(_summary(db, result))
+    except ArchiveError as e:
+        click.echo(f"ogi-archive: the archive cannot be written: {e}", err=True)
+        sys.exit(EXIT_ARCHIVE)
+    click.echo(summary)
     return result
 
 

@@ -1,5 +1,7 @@
 """Open the archive, applying its migrations.  Every schema change is a migration here."""
+import contextlib
 import pathlib
+import sqlite3
 
 from sqlite_utils import Database, Migrations
 
@@ -113,12 +115,48 @@ def m004_clustered_cells(db):
         db.execute(f"alter table {table}_new rename to {table}")
 
 
+@migrations()
+def m005_fetch_failures(db):
+    """Every URL that failed or was refused, with its reason: one open row per site and URL
+    (attempts add up across runs) until a later fetch of it succeeds (resolved_at)."""
+    db.table("fetch_failures").create(
+        {"id": int, "site_id": str, "url": str, "fetch_role": str, "kind": str, "status": int, "exception": str,
+         "reason": str, "attempts": int, "request": str, "first_run_id": int, "last_run_id": int,
+         "first_failed_at": str, "last_failed_at": str, "resolved_at": str, "resolved_run_id": int},
+        pk="id",
+        foreign_keys=[("site_id", "sites", "id"), ("first_run_id", "crawl_runs", "id"),
+                      ("last_run_id", "crawl_runs", "id"), ("resolved_run_id", "crawl_runs", "id")],
+    )
+    db.execute("create unique index fetch_failures_open on fetch_failures (site_id, url) where resolved_at is null")
+    db.execute("create index fetch_failures_run on fetch_failures (last_run_id)")
+    db.table("crawl_runs").add_column("failures", int)
+
+
+class ArchiveError(RuntimeError):
+    """The archive cannot be opened or written (a full disk, a read-only file or folder, a
+    file that is not an archive); the message says which file and why, in a line."""
+
+
+@contextlib.contextmanager
+def archive_errors(path):
+    """Turns the errors of writing an archive (SQLite's and the file system's) into an
+    :class:`ArchiveError` naming ``path``."""
+    try:
+        yield
+    except sqlite3.DatabaseError as e:
+        raise ArchiveError(f"{path}: {e}") from None
+    except OSError as e:
+        raise ArchiveError(f"{e.filename or path}: {e.strerror or e}") from None
+
+
 def open_archive(path):
-    """The archive at ``path`` (created if missing), migrated to the current schema."""
+    """The archive at ``path`` (created if missing), migrated to the current schema.
+    Raises :class:`ArchiveError` when it cannot be."""
     path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = Database(path)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA busy_timeout=30000")
-    migrations.apply(db)
+    with archive_errors(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = Database(path)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA busy_timeout=30000")
+        migrations.apply(db)
     return db

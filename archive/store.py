@@ -72,12 +72,18 @@ def upsert_site(db, site):
 
 
 def start_run(db, site_ids):
-    return db.table("crawl_runs").insert(
-        {"started_at": now(), "status": "running", "sites": json.dumps(site_ids)}).last_pk
+    """A new run (called under the archive's lock); runs still 'running' were killed: they
+    are marked 'interrupted'."""
+    with db.atomic():
+        db.execute("update crawl_runs set status = 'interrupted', error_text = coalesce(error_text, "
+                   "'the run ended without finishing (killed, or its machine stopped)') where status = 'running'")
+        return db.table("crawl_runs").insert(
+            {"started_at": now(), "status": "running", "sites": json.dumps(site_ids)}).last_pk
 
 
 def finish_run(db, run_id, status, stats, site_stats, error_text=None):
     db.table("crawl_runs").update(run_id, {
+        "failures": stats.get("failures", 0),
         "finished_at": now(), "status": status, "pages": stats.get("pages", 0),
         "captures": stats.get("captures", 0), "reports_new": stats.get("reports_new", 0),
         "reports_changed": stats.get("reports_changed", 0), "reports_unchanged": stats.get("reports_unchanged", 0),
@@ -250,13 +256,58 @@ def mark_removed(db, site_id, run_id):
 
 
 def known_documents(db, site_id):
-    """url_key → validators and time of fetch of the site's archived report pages and files (latest fetch)."""
-    out = {}
-    for url, etag, lm, fetched in db.execute(
-            "select url, etag, last_modified, fetched_at from captures where site_id = ? and role in ('report', 'page') "
-            "order by id", [site_id]):
-        out[url_key(url)] = {"etag": etag, "last_modified": lm, "fetched_at": fetched, "list_title": None}
+    """url_key → validators and time of fetch of the site's archived report pages and files (latest fetch).
+
+    A page that announces a report in an attachment is known only once that report is
+    archived: until then it is pending, and fetched again (with no validators, so never
+    answered 304) until its attachment is archived."""
+    reports = {}
     for url, title in db.execute("select url, list_title from reports where site_id = ?", [site_id]):
-        if url_key(url) in out:
-            out[url_key(url)]["list_title"] = title
+        reports[url_key(url)] = title
+    out = {}
+    for url, etag, lm, fetched, role in db.execute(
+            "select url, etag, last_modified, fetched_at, role from captures where site_id = ? "
+            "and role in ('report', 'page') order by id", [site_id]):
+        key = url_key(url)
+        if role == "page" and key not in reports:
+            continue
+        out[key] = {"etag": etag, "last_modified": lm, "fetched_at": fetched, "list_title": reports.get(key)}
     return out
+
+
+# ---- failed fetches ------------------------------------------------------------------------
+
+FAILURE_FIELDS = ("fetch_role", "kind", "status", "exception", "reason", "request")
+NOT_RETRIED = ("refused", "budget")  # see crawler/failures.py
+
+
+def record_failure(db, failure, run_id=None):
+    """A failed or refused fetch: a new open row, or one more attempt on the open row of its URL."""
+    stamp = now()
+    row = {k: failure.get(k) for k in FAILURE_FIELDS}
+    row["request"] = json.dumps(row["request"] or {}, ensure_ascii=False)
+    db.execute(
+        "insert into fetch_failures (site_id, url, fetch_role, kind, status, exception, reason, request, attempts, "
+        "first_run_id, last_run_id, first_failed_at, last_failed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "on conflict (site_id, url) where resolved_at is null do update set fetch_role = excluded.fetch_role, "
+        "kind = excluded.kind, status = excluded.status, exception = excluded.exception, reason = excluded.reason, "
+        "request = excluded.request, attempts = attempts + excluded.attempts, last_run_id = excluded.last_run_id, "
+        "last_failed_at = excluded.last_failed_at",
+        [failure["site_id"], failure["url"], row["fetch_role"], row["kind"], row["status"], row["exception"],
+         row["reason"], row["request"], int(failure.get("attempts") or 1), run_id, run_id, stamp, stamp])
+
+
+def resolve_failures(db, site_id, urls, run_id=None):
+    """The open failures of these URLs are over: each was fetched (or found unchanged) now."""
+    db.execute("update fetch_failures set resolved_at = ?, resolved_run_id = ? where resolved_at is null "
+               "and site_id = ? and url in (select value from json_each(?))",
+               [now(), run_id, site_id, json.dumps(list(urls))])
+
+
+def open_failures(db, site_id):
+    """The site's open failures that a run asks for again, oldest first."""
+    cur = db.execute("select url, fetch_role, kind, request from fetch_failures where site_id = ? and resolved_at "
+                     "is null and kind not in (%s) order by id" % ", ".join("?" * len(NOT_RETRIED)),
+                     [site_id, *NOT_RETRIED])
+    return [{"url": u, "fetch_role": role, "kind": kind, "request": json.loads(req or "{}")}
+            for u, role, kind, req in cur]

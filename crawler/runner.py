@@ -8,13 +8,13 @@ from datetime import datetime
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from archive.db import open_archive
+from archive.db import ArchiveError, archive_errors, open_archive
 from archive.store import finish_run, mark_removed, start_run
 
 from .spiders.families import SPIDERS
 
 STAT_KEYS = ("pages", "captures", "reports_new", "reports_changed", "reports_unchanged", "reports_copy", "needs_ocr",
-             "broken_links", "refused")
+             "too_large", "broken_links", "refused", "failures", "budget_spent")
 
 
 class Locked(RuntimeError):
@@ -35,8 +35,11 @@ class ArchiveLock:
         import fcntl
         import os
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fh = open(self.path, "a+")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.fh = open(self.path, "a+")
+        except OSError as e:
+            raise ArchiveError(f"cannot write the archive's lock {self.path}: {e.strerror or e}") from None
         try:
             fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -44,10 +47,13 @@ class ArchiveLock:
             holder = self.fh.read().strip()
             self.fh.close()
             raise Locked(f"another crawl is running on this archive ({self.path}{': ' + holder if holder else ''})")
-        self.fh.seek(0)
-        self.fh.truncate()
-        self.fh.write(f"pid {os.getpid()} since {datetime.now():%Y-%m-%d %H:%M:%S}")
-        self.fh.flush()
+        try:
+            self.fh.seek(0)
+            self.fh.truncate()
+            self.fh.write(f"pid {os.getpid()} since {datetime.now():%Y-%m-%d %H:%M:%S}")
+            self.fh.flush()
+        except OSError:
+            pass  # the lock is held all the same; the note of who holds it is a courtesy
         return self
 
     def __exit__(self, *exc):
@@ -86,7 +92,8 @@ def run_crawl(sites, db_path, overrides=None, log_dir=None):
     """Crawl ``sites`` (registry Site objects) into the archive at ``db_path``, holding its lock.
 
     Returns {"run_id", "seconds", "totals", "sites": {id: stats}, "failed": {id: reason}}.
-    Raises :class:`Locked` at once when another run holds the archive.
+    Raises :class:`Locked` at once when another run holds the archive, and
+    :class:`~archive.db.ArchiveError` when the archive, its lock or its log cannot be written.
     """
     with ArchiveLock(db_path):
         return _run(sites, db_path, overrides, log_dir)
@@ -94,11 +101,13 @@ def run_crawl(sites, db_path, overrides=None, log_dir=None):
 
 def _run(sites, db_path, overrides, log_dir):
     started = time.monotonic()
-    db = open_archive(db_path)
-    run_id = start_run(db, [s.id for s in sites])
-    db.close()
     log_dir = pathlib.Path(log_dir or pathlib.Path(db_path).resolve().parent / "logs")
-    log_dir.mkdir(parents=True, exist_ok=True)
+    with archive_errors(log_dir):
+        log_dir.mkdir(parents=True, exist_ok=True)
+    db = open_archive(db_path)
+    with archive_errors(db_path):
+        run_id = start_run(db, [s.id for s in sites])
+    db.close()
     log_file = log_dir / f"crawl-{datetime.now():%Y%m%d-%H%M%S}-run{run_id}.log"
     settings = project_settings({"OGI_ARCHIVE_DB": str(db_path), "OGI_RUN_ID": run_id, "LOG_FILE": str(log_file),
                                  **(overrides or {})})
@@ -121,7 +130,7 @@ def _run(sites, db_path, overrides, log_dir):
     archiver = []  # held for the whole run: every site's crawl shares one archiver process
 
     def hold_archiver():
-        from pipelines.archiver import ArchiverClient
+        from crawler.archiver import ArchiverClient
 
         archiver.append(ArchiverClient.for_settings(settings))
 
@@ -140,33 +149,36 @@ def _run(sites, db_path, overrides, log_dir):
             logging.getLogger(__name__).error("%s", e)
             failed["(archive)"] = str(e)
     logging.getLogger().handlers.clear()  # the log file is closed; later output goes to the caller
-    db = open_archive(db_path)
-    for site in waiting:  # the run was stopped (Ctrl-C, a signal) before these sites' turn
-        failed[site.id] = "not crawled: the run was stopped before its turn"
-    for site_id, crawler in crawlers.items():
-        stats = crawler.stats.get_stats() if crawler.stats else {}
-        s = {k: stats.get(f"ogi/{k}", 0) for k in STAT_KEYS}
-        # this site's own failures: requests that failed for good, and exceptions in its callbacks
-        # (log_count/ERROR would count every site's errors in a shared process)
-        s["errors"] = stats.get("ogi/errors", 0) + sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
-        s["finish_reason"] = stats.get("finish_reason")
-        found = s["reports_new"] + s["reports_changed"] + s["reports_unchanged"]
-        archived = db.execute("select count(*) from reports where site_id = ? and removed_at is null",
-                              [site_id]).fetchone()[0]
-        if not s["pages"]:
-            failed[site_id] = "no list page could be fetched"
-        elif s["errors"]:
-            failed[site_id] = f"{s['errors']} errors (see the log)"
-        elif s["finish_reason"] not in ("finished", None):
-            failed[site_id] = f"stopped: {s['finish_reason']}"
-        elif not found and archived:
-            failed[site_id] = f"no reports found where {archived} are archived: has the site changed?"
-        # a report no longer listed is marked removed, only after a clean crawl of its site
-        s["reports_removed"] = 0 if site_id in failed else mark_removed(db, site_id, run_id)
-        per_site[site_id] = s
-    totals = {k: sum(s[k] for s in per_site.values()) for k in STAT_KEYS + ("errors", "reports_removed")}
-    finish_run(db, run_id, "failed" if failed else "ok", totals, per_site,
-               error_text="; ".join(f"{k}: {v}" for k, v in failed.items()) or None)
-    db.close()
+    with archive_errors(db_path):
+        db = open_archive(db_path)
+        for site in waiting:  # the run was stopped (Ctrl-C, a signal) before these sites' turn
+            failed[site.id] = "not crawled: the run was stopped before its turn"
+        for site_id, crawler in crawlers.items():
+            stats = crawler.stats.get_stats() if crawler.stats else {}
+            s = {k: stats.get(f"ogi/{k}", 0) for k in STAT_KEYS}
+            # this site's own failures: requests that failed for good, and exceptions in its callbacks
+            # (log_count/ERROR would count every site's errors in a shared process)
+            s["errors"] = stats.get("ogi/errors", 0) + sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
+            s["finish_reason"] = stats.get("finish_reason")
+            found = s["reports_new"] + s["reports_changed"] + s["reports_unchanged"]
+            archived = db.execute("select count(*) from reports where site_id = ? and removed_at is null",
+                                  [site_id]).fetchone()[0]
+            if not s["pages"]:
+                failed[site_id] = "no list page could be fetched"
+            elif s["errors"]:
+                failed[site_id] = (f"{s['errors']} failed fetches or errors (fetch_failures has each URL with its "
+                                   f"reason; the next run asks for them first)")
+            elif s["finish_reason"] not in ("finished", None):
+                failed[site_id] = f"stopped: {s['finish_reason']}"
+            elif not found and archived:
+                failed[site_id] = f"no reports found where {archived} are archived: has the site changed?"
+            # a report no longer listed is marked removed, only after a clean crawl of its site
+            # (one whose discovery stopped at its page budget may not have seen them all)
+            s["reports_removed"] = 0 if site_id in failed or s["budget_spent"] else mark_removed(db, site_id, run_id)
+            per_site[site_id] = s
+        totals = {k: sum(s[k] for s in per_site.values()) for k in STAT_KEYS + ("errors", "reports_removed")}
+        finish_run(db, run_id, "failed" if failed else "ok", totals, per_site,
+                   error_text="; ".join(f"{k}: {v}" for k, v in failed.items()) or None)
+        db.close()
     return {"run_id": run_id, "seconds": time.monotonic() - started, "totals": totals, "sites": per_site,
             "failed": failed, "log_file": str(log_file)}

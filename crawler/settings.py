@@ -27,10 +27,24 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry; doubled for each next one
 RETRY_BACKOFF_MAX = 60.0
+# http and https only: Scrapy's file, ftp, s3 and data handlers are not even loaded (a page
+# linking file:///etc/passwd must never make the crawler read this machine's disk)
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
 DOWNLOADER_MIDDLEWARES = {
+    # the one place that decides what may be fetched (scheme, host), for every request and
+    # redirect; it replaces Scrapy's offsite filter, which drops requests without a word
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.middlewares.UrlPolicyMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,  # where Scrapy's retry stands, with backoff
+    # after decompression (590): the page's text in the charset its bytes are in
+    "crawler.middlewares.CharsetMiddleware": 585,
 }
+# Breadth first: a site's shallow list pages before deep ones, so that a trap of nested
+# sub-columns cannot spend the list-page budget (OGI_MAX_LIST_PAGES) before the real column
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 CLOSESPIDER_ERRORCOUNT = 50
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -68,5 +82,15 @@ OGI_REFETCH = False
 # as one finishes, so a registry of thousands never has thousands of crawlers open
 OGI_CONCURRENT_SITES = 32
 # Processes that normalise and parse reports beside the crawl, at a lower priority than it
-# (0: the archiver process parses them itself, one at a time)
+# (at least one: a document is never parsed in a process it could take down)
 OGI_PARSE_WORKERS = 2
+# What one document's parse may take: seconds, and megabytes of address space in its worker.
+# Over either, the capture is archived with parse_status = too_large and the reason.
+OGI_PARSE_SECONDS = 60
+OGI_PARSE_MEMORY_MB = 3072
+# Document limits checked before and while reading (pipelines/limits.py): a JSON object of
+# markup_bytes, unzipped_bytes, xml_bytes, ratio, pages, cells, columns; {} keeps the defaults
+OGI_LIMITS = {}
+# List, column and portal pages a site's crawl may ask for: a trap of endless sub-columns,
+# pagers or calendars stops there (recorded as a 'budget' failure)
+OGI_MAX_LIST_PAGES = 200

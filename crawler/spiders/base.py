@@ -14,10 +14,12 @@ import scrapy
 import scrapy.spidermiddlewares.httperror
 from lxml import etree
 
+from pipelines import limits
 from pipelines.document import ATTACHMENT_EXT
 from pipelines.script import to_simplified
 from pipelines.tables import squash
 
+from ..failures import GONE, describe
 from ..registry import Site, load_sites
 
 # A report title, in either script (tested on the simplified form, spaces removed): it
@@ -55,6 +57,32 @@ def is_report_title(title):
     return bool(title and REPORT_TITLE.search(to_simplified(squash(title))))
 
 
+# what anti-bot walls (瑞数, 加速乐, 阿里云 WAF, Cloudflare…) put in the page they answer with
+CHALLENGE_MARKERS = re.compile(r"__jsl_clearance|acw_sc__v2|\$_ts\s*=|cdn-cgi/challenge|challenge-platform|_waf_|"
+                               r"滑动验证|安全验证|人机验证|访问验证|请开启\s*JavaScript|enable JavaScript", re.I)
+_MARKUP = re.compile(r"<script.*?</script>|<style.*?</style>|<!--.*?-->|<[^>]+>", re.S | re.I)
+
+
+def not_a_document(response):
+    """``(kind, reason)`` when a 200 answer is not the document asked for — an empty body,
+    or an anti-bot challenge (script and no text) — else None."""
+    body = response.body
+    if not body.strip():
+        return "empty", f"an empty answer (HTTP {response.status}, {len(body)} bytes)"
+    if not hasattr(response, "text") or len(body) > 200_000:
+        return None
+    html = response.text
+    visible = squash(_MARKUP.sub("", html))
+    scripted = re.search(r"<script", html, re.I)
+    if scripted and len(visible) < 20:
+        return "challenge", (f"an anti-bot challenge: HTTP {response.status}, {len(body):,} bytes of script "
+                             f"and {len(visible)} characters of text")
+    m = CHALLENGE_MARKERS.search(html)
+    if m and len(visible) < 200:
+        return "challenge", f"an anti-bot challenge page (it says {m.group(0)!r}; {len(visible)} characters of text)"
+    return None
+
+
 def is_column_link(text):
     """区属部门政府信息公开年报, 信息公开年报, 2019年度: a column, not a report (no year, or only a year)."""
     t = to_simplified(squash(text))
@@ -83,30 +111,53 @@ class ReportSpider(scrapy.Spider):
         self.start_urls = list(site.start_urls)
         self.allowed_domains = sorted({urlparse(u).hostname for u in site.start_urls} | set(site.allowed_domains))
         self.list_pages_seen = 0
+        self.discovered = 0  # list, column and portal pages asked for (OGI_MAX_LIST_PAGES)
+        self.budget_spent = False
         self.known = {}
 
     async def start(self):
-        self.known = self._known_documents()
+        self.known, retry = self._from_archive()
+        # what failed last time is asked for first: a report announced and not archived
+        # stays pending until it is (its page is not 'known' either, see known_documents)
+        for failure in retry:
+            request = self.retry_request(failure)
+            if request is not None:
+                yield request
         for url in self.start_urls:
+            self.discovered += 1
             yield scrapy.Request(url, callback=self.parse, cb_kwargs={"depth": 0}, errback=self.failed)
 
     # ---- what the archive already has ------------------------------------------------
 
-    def _known_documents(self):
-        """What the archive already holds of this site: url key → validators and time of fetch."""
+    def _from_archive(self):
+        """What the archive holds of this site: (url key → validators and time of fetch of
+        each archived report page and file, the open failures to ask for again)."""
         import os
 
         path = self.crawler.settings.get("OGI_ARCHIVE_DB") if self.crawler else None
-        if not path or self.crawler.settings.getbool("OGI_REFETCH") or not os.path.exists(path):
-            return {}
+        if not path or not os.path.exists(path):
+            return {}, []
         from archive.db import open_archive
-        from archive.store import known_documents
+        from archive.store import known_documents, open_failures
 
         db = open_archive(path)
         try:
-            return known_documents(db, self.site.id)
+            known = {} if self.crawler.settings.getbool("OGI_REFETCH") else known_documents(db, self.site.id)
+            return known, open_failures(db, self.site.id)
         finally:
             db.close()
+
+    def retry_request(self, failure):
+        """A request for a URL that failed in an earlier run, made as it was made then."""
+        callback = {"list": self.parse, "report": self.parse_report, "attachment": self.parse_attachment}.get(
+            failure["fetch_role"])
+        if callback is None:
+            return None
+        kwargs = failure.get("request") or {}
+        if failure["fetch_role"] == "list":
+            kwargs = {"depth": int(kwargs.get("depth") or 0)}
+            self.discovered += 1
+        return scrapy.Request(failure["url"], callback=callback, cb_kwargs=kwargs, errback=self.failed, priority=100)
 
     def follow_document(self, response, url, callback, cb_kwargs):
         """A request for a report page or file, or a 'seen' mark for one already archived.
@@ -138,34 +189,96 @@ class ReportSpider(scrapy.Spider):
         meta = listing or page or {}
         return {"site_id": self.site.id, "urls": [meta.get("page_url") or url], "role": "seen"}
 
+    FETCH_ROLES = {"parse": "list", "parse_report": "report", "parse_attachment": "attachment"}
+
     def failed(self, failure):
-        """A request that failed for good (after retries): counted against this site.
+        """A request that failed for good (after retries), or was refused: counted against
+        this site, logged with its reason, and recorded in the archive (``fetch_failures``).
 
-        One refused on purpose (robots.txt, an off-site redirect) is no failure."""
-        from scrapy.exceptions import IgnoreRequest
-
-        http_error = failure.check(scrapy.spidermiddlewares.httperror.HttpError)
-        if failure.check(IgnoreRequest) and not http_error:
+        Refused on purpose (robots.txt, another host, a scheme other than http/https) is
+        counted as refused; a report link that is gone (404, 410) as a broken link; any
+        other failure is an error of the site's crawl, and asked for again next run."""
+        kind, status, exception, reason = describe(failure)
+        request = failure.request
+        first = (request.meta.get("redirect_urls") or [request.url])[0]
+        if first != request.url:
+            reason = f"{reason} (redirected from {first} to {request.url})"
+        role = self.FETCH_ROLES.get(getattr(request.callback, "__name__", None), "other")
+        if kind == "refused":
             self.crawler.stats.inc_value("ogi/refused")
-            self.logger.info("not fetched: %s: %s", failure.request.url, failure.getErrorMessage())
-            return
-        if http_error and failure.request.callback != self.parse:
-            # a report link that answers 404 or 500: recorded, but the site's crawl stands
+            self.logger.info("not fetched: %s: %s", first, reason)
+        elif status in GONE and role != "list":
             self.crawler.stats.inc_value("ogi/broken_links")
-            self.logger.warning("broken report link: %s: %s", failure.request.url, failure.getErrorMessage())
-            return
+            self.logger.warning("broken report link: %s: %s", first, reason)
+        else:
+            self.crawler.stats.inc_value("ogi/errors")
+            self.logger.error("failed: %s: %s", first, reason)
+        return self.failure_item(first, role, kind, reason, status=status, exception=exception,
+                                 attempts=1 + request.meta.get("retry_times", 0), request=request.cb_kwargs)
+
+    def failure_item(self, url, role, kind, reason, status=None, exception=None, attempts=1, request=None):
+        """An item recording a failed or refused fetch (the archive's ``fetch_failures``)."""
+        self.crawler.stats.inc_value("ogi/failures")
+        return {"site_id": self.site.id, "role": "failure", "url": url, "fetch_role": role, "kind": kind,
+                "status": status, "exception": exception, "reason": reason, "attempts": attempts,
+                "request": {k: v for k, v in (request or {}).items() if isinstance(v, (str, int, dict, type(None)))}}
+
+    def challenged(self, response, role, request_kwargs):
+        """A failure item if ``response`` is not the document (an anti-bot challenge, an
+        empty body), else None."""
+        found = not_a_document(response)
+        if found is None:
+            return None
+        kind, reason = found
         self.crawler.stats.inc_value("ogi/errors")
-        self.logger.error("%s: %s", failure.request.url, failure.getErrorMessage())
+        self.logger.error("failed: %s: %s", response.request.url, reason)
+        return self.failure_item(response.request.url, role, kind, reason, status=response.status,
+                                 request=request_kwargs)
+
+    def discover(self, request):
+        """A request for a list, column or portal page, within the site's page budget
+        (OGI_MAX_LIST_PAGES): a trap of endless columns or calendars stops there, once,
+        with a 'budget' failure recorded."""
+        limit = self.crawler.settings.getint("OGI_MAX_LIST_PAGES", 200)
+        if self.discovered < limit:
+            self.discovered += 1
+            return request
+        if not self.budget_spent:
+            self.budget_spent = True
+            self.crawler.stats.inc_value("ogi/budget_spent")
+            self.logger.warning("discovery stopped at %d list pages (OGI_MAX_LIST_PAGES); first not followed: %s",
+                                limit, request.url)
+            return self.failure_item(request.url, "list", "budget",
+                                     f"not followed: the site's {limit} list pages (OGI_MAX_LIST_PAGES) were spent",
+                                     request=request.cb_kwargs)
+        return None
 
     # ---- list pages --------------------------------------------------------------------
 
     def parse(self, response, depth=0):
+        for out in self._parse_list(response, depth):
+            if isinstance(out, scrapy.Request) and out.callback == self.parse:
+                out = self.discover(out)
+            if out is not None:
+                yield out
+
+    def _parse_list(self, response, depth):
+        if len(response.body) > limits.LIMITS.markup_bytes:
+            yield self.failure_item(response.request.url, "list", "too_large",
+                                    f"a list page of {len(response.body):,} bytes, over the limit of "
+                                    f"{limits.LIMITS.markup_bytes:,}", status=response.status, request={"depth": depth})
+            return
         target = self.redirect_target(response)
         if target:
             yield self.capture(response, role="list")
             yield response.follow(target, callback=self.parse, cb_kwargs={"depth": depth}, errback=self.failed)
             return
         items = list(self.list_items(response))
+        if not items:
+            challenge = self.challenged(response, "list", {"depth": depth})
+            if challenge is not None:
+                yield challenge
+                return
         if depth > 0 and not any(is_report_title(t) for _, t, _ in items) and self.looks_like_report(response):
             # a column link that led to a report itself
             yield from self.parse_report(response, {"list_title": None, "list_date": None}, depth=self.max_depth)
@@ -260,6 +373,18 @@ class ReportSpider(scrapy.Spider):
         if response.status == 304:
             yield self.seen(response.url, listing=listing)
             return
+        if len(response.body) > limits.LIMITS.markup_bytes:  # archived as it came; the archiver says too_large
+            yield self.capture(response, role="report", **listing)
+            return
+        target = self.redirect_target(response)
+        if target:  # a shell that only redirects to the report
+            yield response.follow(target, callback=self.parse_report, cb_kwargs={"listing": listing, "depth": depth},
+                                  errback=self.failed)
+            return
+        challenge = self.challenged(response, "report", {"listing": listing, "depth": depth})
+        if challenge is not None:
+            yield challenge
+            return
         reportish = self.looks_like_report(response)
         if not reportish and depth < self.max_depth and any(
                 is_report_title(t) and u != response.url for u, t, _ in self.list_items(response)):
@@ -299,6 +424,10 @@ class ReportSpider(scrapy.Spider):
         if response.status == 304:
             yield self.seen(response.url, page=page)
             return
+        challenge = self.challenged(response, "attachment", {"page": page})
+        if challenge is not None:
+            yield challenge
+            return
         yield self.capture(response, role="report", **page)
 
     def capture(self, response, role, **extra):
@@ -307,6 +436,7 @@ class ReportSpider(scrapy.Spider):
             "site_id": self.site.id,
             "site_region": self.site.region_code,
             "url": response.request.url,
+            "asked_url": (response.request.meta.get("redirect_urls") or [response.request.url])[0],
             "final_url": response.url,
             "status": response.status,
             "content_type": (headers.get("Content-Type") or b"").decode("latin-1"),
