@@ -56,7 +56,7 @@ def parse(path, url, full):
 NEEDS_OCR = "select count(*) from reports where parse_status = 'needs_ocr'"
 PARSE_ERRORS = "select count(*) from reports where parse_status = 'error'"
 TOO_LARGE = "select count(*) from reports where parse_status = 'too_large'"
-OPEN_FAILURES = "select count(*) from fetch_failures where resolved_at is null and kind not in ('refused', 'budget')"
+OPEN_FAILURES = "select count(*) from fetch_failures where resolved_at is null and kind != 'refused'"
 
 
 def _summary(db_path, result):

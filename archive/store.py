@@ -278,7 +278,7 @@ def known_documents(db, site_id):
 # ---- failed fetches ------------------------------------------------------------------------
 
 FAILURE_FIELDS = ("fetch_role", "kind", "status", "exception", "reason", "request")
-NOT_RETRIED = ("refused", "budget")  # see crawler/failures.py
+NOT_RETRIED = ("refused",)  # see crawler/failures.py
 
 
 def record_failure(db, failure, run_id=None):

@@ -3,6 +3,7 @@ import asyncio
 import time
 from urllib.parse import urlsplit
 
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 
@@ -18,6 +19,11 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.cap = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
 
     def _retry(self, request, reason):
+        if isinstance(reason, Exception) and not str(reason).strip():
+            # Scrapy logs the reason as it is: many network exceptions say nothing at all
+            from .failures import describe_exception
+
+            reason = f"{type(reason).__name__}: {describe_exception(reason, request)[3]}"
         retry = super()._retry(request, reason)
         if retry is not None:
             n = retry.meta.get("retry_times", 1)
@@ -86,3 +92,30 @@ class CharsetMiddleware:
         if found is None or found == response.encoding.lower().replace("_", "-"):
             return response
         return response.replace(encoding=found)
+
+
+class RedirectLoop(IgnoreRequest):
+    """A redirect back to a URL of its own chain."""
+
+
+class _FollowedRedirects:
+    """Redirects followed to the end or refused with a reason: a redirect to a URL this
+    crawl has seen is still followed (Scrapy's duplicate filter would drop it without a
+    word, and a loop would vanish), a loop is refused as soon as it closes, and the
+    chain stays bounded by REDIRECT_MAX_TIMES."""
+
+    def _redirect(self, redirected, request, reason):
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if redirected.url in chain:
+            raise RedirectLoop(f"a redirect loop: back to {redirected.url} after {len(chain)} hops")
+        out = super()._redirect(redirected, request, reason)
+        out.dont_filter = True
+        return out
+
+
+class LoopAwareRedirectMiddleware(_FollowedRedirects, RedirectMiddleware):
+    """Scrapy's 3xx redirects, loops refused with a reason."""
+
+
+class LoopAwareMetaRefreshMiddleware(_FollowedRedirects, MetaRefreshMiddleware):
+    """Scrapy's <meta http-equiv=refresh> redirects, loops refused with a reason."""

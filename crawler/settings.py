@@ -39,6 +39,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,  # where Scrapy's retry stands, with backoff
     # after decompression (590): the page's text in the charset its bytes are in
     "crawler.middlewares.CharsetMiddleware": 585,
+    # Scrapy's redirects, but a loop is a recorded failure (its duplicate filter hid them)
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.LoopAwareMetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.LoopAwareRedirectMiddleware": 600,
 }
 # Breadth first: a site's shallow list pages before deep ones, so that a trap of nested
 # sub-columns cannot spend the list-page budget (OGI_MAX_LIST_PAGES) before the real column

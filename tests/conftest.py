@@ -33,5 +33,17 @@ def demo_db(tmp_path_factory):
     return db, proc
 
 
+def rows(db, sql, *args):
+    """The rows of a query on the archive at ``db``, as dicts."""
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, args)]
+    finally:
+        conn.close()
+
+
 def ogi(*args, **kw):
     return subprocess.run([str(BIN / "ogi-archive"), *map(str, args)], capture_output=True, text=True, timeout=300, **kw)

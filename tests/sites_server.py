@@ -34,6 +34,9 @@ Behaviours (a dict; ``serve(dir)`` takes the defaults in SITE_BEHAVIOURS by fold
   that always links "下一页" to N+1 (page 1 and the bare path are the static file).
 - ``calendar``: {"path": p, "param": "date"}: p?date=YYYY-MM-DD is a generated day page linking
   the previous day, endlessly.
+- ``fail``: {path: status}: answered with that error status (tests add and remove paths as they go).
+- ``delay``: {path: seconds}: answered after that long (what a slow attachment does); logged
+  ``(method, path, "held")`` as it arrives, and again when answered.
 """
 import copy
 import datetime
@@ -187,6 +190,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, head_only):
         path, query = self._split()
         b = self.server.behaviours
+        if path in (b.get("delay") or {}):
+            import time
+
+            self.server.log_request_line(self.command, self.path, "held")  # logged as it arrives
+            time.sleep(b["delay"][path])
+        if path in (b.get("fail") or {}):
+            return self._error(HTTPStatus(b["fail"][path]))
         if path in (b.get("redirects") or {}):
             status, location = b["redirects"][path]
             body = f'<html><body><a href="{html.escape(location)}">moved</a></body></html>'.encode()

@@ -2,16 +2,7 @@
 import json
 import sqlite3
 
-from conftest import CORPUS, ROOT, needs_corpus
-
-
-def rows(db, sql, *args):
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, args)]
-    finally:
-        conn.close()
+from conftest import CORPUS, ROOT, needs_corpus, rows
 
 
 def test_demo_archives_exactly_the_mirrors_reports(demo_db, manifest):

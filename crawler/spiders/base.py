@@ -112,6 +112,7 @@ class ReportSpider(scrapy.Spider):
         self.allowed_domains = sorted({urlparse(u).hostname for u in site.start_urls} | set(site.allowed_domains))
         self.list_pages_seen = 0
         self.discovered = 0  # list, column and portal pages asked for (OGI_MAX_LIST_PAGES)
+        self.list_urls = set()
         self.budget_spent = False
         self.known = {}
 
@@ -198,9 +199,9 @@ class ReportSpider(scrapy.Spider):
         Refused on purpose (robots.txt, another host, a scheme other than http/https) is
         counted as refused; a report link that is gone (404, 410) as a broken link; any
         other failure is an error of the site's crawl, and asked for again next run."""
-        kind, status, exception, reason = describe(failure)
+        kind, status, exception, reason = describe(failure, self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
         request = failure.request
-        first = (request.meta.get("redirect_urls") or [request.url])[0]
+        first = request.meta.get("ogi_from") or (request.meta.get("redirect_urls") or [request.url])[0]
         if first != request.url:
             reason = f"{reason} (redirected from {first} to {request.url})"
         role = self.FETCH_ROLES.get(getattr(request.callback, "__name__", None), "other")
@@ -238,19 +239,20 @@ class ReportSpider(scrapy.Spider):
     def discover(self, request):
         """A request for a list, column or portal page, within the site's page budget
         (OGI_MAX_LIST_PAGES): a trap of endless columns or calendars stops there, once,
-        with a 'budget' failure recorded."""
+        with a warning and the site's ``budget_spent`` count (its reports are then not
+        marked removed: the crawl may not have seen them all)."""
         limit = self.crawler.settings.getint("OGI_MAX_LIST_PAGES", 200)
+        if request.url in self.list_urls:
+            return request  # asked for already: the duplicate filter drops it, the budget is not spent
         if self.discovered < limit:
             self.discovered += 1
+            self.list_urls.add(request.url)
             return request
         if not self.budget_spent:
             self.budget_spent = True
             self.crawler.stats.inc_value("ogi/budget_spent")
             self.logger.warning("discovery stopped at %d list pages (OGI_MAX_LIST_PAGES); first not followed: %s",
                                 limit, request.url)
-            return self.failure_item(request.url, "list", "budget",
-                                     f"not followed: the site's {limit} list pages (OGI_MAX_LIST_PAGES) were spent",
-                                     request=request.cb_kwargs)
         return None
 
     # ---- list pages --------------------------------------------------------------------
@@ -271,7 +273,7 @@ class ReportSpider(scrapy.Spider):
         target = self.redirect_target(response)
         if target:
             yield self.capture(response, role="list")
-            yield response.follow(target, callback=self.parse, cb_kwargs={"depth": depth}, errback=self.failed)
+            yield self.follow_shell(response, target, self.parse, {"depth": depth})
             return
         items = list(self.list_items(response))
         if not items:
@@ -378,8 +380,7 @@ class ReportSpider(scrapy.Spider):
             return
         target = self.redirect_target(response)
         if target:  # a shell that only redirects to the report
-            yield response.follow(target, callback=self.parse_report, cb_kwargs={"listing": listing, "depth": depth},
-                                  errback=self.failed)
+            yield self.follow_shell(response, target, self.parse_report, {"listing": listing, "depth": depth})
             return
         challenge = self.challenged(response, "report", {"listing": listing, "depth": depth})
         if challenge is not None:
@@ -430,13 +431,33 @@ class ReportSpider(scrapy.Spider):
             return
         yield self.capture(response, role="report", **page)
 
+    MAX_SHELLS = 5
+
+    def follow_shell(self, response, target, callback, cb_kwargs):
+        """Where a redirect shell points, followed like a redirect: even to a URL this crawl
+        has asked for (else the duplicate filter would drop it without a word), the URL the
+        site gave kept for the record, and at most MAX_SHELLS shells in a row."""
+        hops = response.request.meta.get("ogi_shells", 0) + 1
+        if hops > self.MAX_SHELLS:
+            return self.failure_item(self.asked_url(response), self.FETCH_ROLES.get(callback.__name__, "other"),
+                                     "redirect", f"{hops - 1} redirect shells in a row (the last points to {target})",
+                                     request=cb_kwargs)
+        return response.follow(target, callback=callback, cb_kwargs=cb_kwargs, errback=self.failed, dont_filter=True,
+                               meta={"ogi_from": self.asked_url(response), "ogi_shells": hops})
+
+    @staticmethod
+    def asked_url(response):
+        """The URL the site gave for what ``response`` answers (before redirects and shells)."""
+        meta = response.request.meta
+        return meta.get("ogi_from") or (meta.get("redirect_urls") or [response.request.url])[0]
+
     def capture(self, response, role, **extra):
         headers = response.headers
         return {
             "site_id": self.site.id,
             "site_region": self.site.region_code,
             "url": response.request.url,
-            "asked_url": (response.request.meta.get("redirect_urls") or [response.request.url])[0],
+            "asked_url": self.asked_url(response),
             "final_url": response.url,
             "status": response.status,
             "content_type": (headers.get("Content-Type") or b"").decode("latin-1"),
