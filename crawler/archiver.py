@@ -134,9 +134,16 @@ class ArchiverClient:
         self._send(("item", ch, item))
 
     async def close_channel(self, ch):
-        """Wait until everything sent on ``ch`` is archived (its counts are in the stats by then)."""
-        self._send(("end", ch))
+        """Wait until everything sent on ``ch`` is archived (its counts are in the stats by then);
+        raises :class:`ArchiverDied` if the archiver ended first."""
+        if self.failure is None:
+            try:
+                self._send(("end", ch))
+            except ArchiverDied:
+                pass
         await self.channels[ch]["done"]
+        if self.failure is not None:
+            raise ArchiverDied(str(self.failure))
 
     def release(self):
         """The last user closes the archiver, which has archived everything by then and exits."""
@@ -157,15 +164,15 @@ class ArchiverClient:
             raise ArchiverDied(f"the archiver exited with {code}")
 
     def _send(self, message):
-        if self.failure is not None:
-            raise self.failure
-        view = memoryview(frame(message))
-        try:
-            while view:
-                view = view[os.write(self.proc.stdin.fileno(), view):]
-        except BrokenPipeError:
-            self._died()
-            raise self.failure from None
+        if self.failure is None:
+            view = memoryview(frame(message))
+            try:
+                while view:
+                    view = view[os.write(self.proc.stdin.fileno(), view):]
+                return
+            except BrokenPipeError:
+                self._died()
+        raise ArchiverDied(str(self.failure))  # a new one each time: a raised exception grows its traceback
 
     def _readable(self):
         try:
@@ -197,9 +204,9 @@ class ArchiverClient:
         code = self.proc.poll()
         self.failure = ArchiverDied(f"the archiver (pid {self.proc.pid}) ended early"
                                     + (f", with {code}" if code is not None else ""))
-        for channel in self.channels.values():
+        for channel in self.channels.values():  # each waiting site learns of it in close_channel
             if not channel["done"].done():
-                channel["done"].set_exception(self.failure)
+                channel["done"].set_result(None)
 
 
 # ---- the archiver's side -----------------------------------------------------------------

@@ -78,7 +78,8 @@ def _cpu_backstop(seconds):
         pass
 
 
-def _worker_main(conn, budget, initializer, init_args):
+def _worker_main(conn, other_end, budget, initializer, init_args):
+    other_end.close()  # forked, it holds the pool's end too: closed, the pool's going away is an EOF here
     os.setsid()  # its own process group: a parse killed for its time goes with whatever it started
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the crawl, which then closes the pool
     _die_with_parent()
@@ -116,8 +117,8 @@ def _worker_main(conn, budget, initializer, init_args):
 class _Worker:
     def __init__(self, ctx, budget, initializer, init_args):
         parent, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, budget, initializer, init_args), daemon=True,
-                                name="ogi-parse-worker")
+        self.proc = ctx.Process(target=_worker_main, args=(child, parent, budget, initializer, init_args),
+                                daemon=True, name="ogi-parse-worker")
         self.proc.start()
         child.close()
         self.conn = parent
@@ -160,8 +161,12 @@ class ParsePool:
         self._lock = threading.Lock()
         self._workers = set()
         self.deaths = self.timeouts = 0
-        self._slots = [threading.Thread(target=self._slot, name=f"parse-slot-{i}", daemon=True)
-                       for i in range(max(1, int(workers)))]
+        n = max(1, int(workers))
+        # forked workers are started here, by the thread that makes the pool, before its own
+        # threads exist (a fork server's are started by each slot as it needs them)
+        first = [self._start() for _ in range(n)] if context == "fork" else [None] * n
+        self._slots = [threading.Thread(target=self._slot, args=(w,), name=f"parse-slot-{i}", daemon=True)
+                       for i, w in enumerate(first)]
         for t in self._slots:
             t.start()
 
@@ -191,8 +196,7 @@ class ParsePool:
 
     # ---- a slot: one worker process, one job at a time -----------------------------
 
-    def _slot(self):
-        worker = None
+    def _slot(self, worker=None):
         while True:
             job = self._jobs.get()
             if job is None:

@@ -163,7 +163,10 @@ def _run(sites, db_path, overrides, log_dir):
             found = s["reports_new"] + s["reports_changed"] + s["reports_unchanged"]
             archived = db.execute("select count(*) from reports where site_id = ? and removed_at is null",
                                   [site_id]).fetchone()[0]
-            if not s["pages"]:
+            if stats.get("ogi/archiver_died") or "(archive)" in failed:
+                failed[site_id] = ("the archiver ended before it had archived this site's documents "
+                                   "(the next run fetches what is missing)")
+            elif not s["pages"]:
                 failed[site_id] = "no list page could be fetched"
             elif s["errors"]:
                 failed[site_id] = (f"{s['errors']} failed fetches or errors (fetch_failures has each URL with its "

@@ -237,12 +237,26 @@ class Tables:
     warnings: list = field(default_factory=list)
     shapes: set = field(default_factory=set)  # hints for the format: '2019', '2021'
 
+    def __post_init__(self):
+        self._at = {}  # (table, row, column) → the cell
+
     def add(self, table, row, column, v):
+        """A cell; a key read a second time keeps its first cell (the archive holds one cell a
+        key), marked uncertain with a warning when the two readings differ."""
         if v.number is None:
+            return
+        key = (table, row, column)
+        first = self._at.get(key)
+        if first is not None:
+            if first["value"] != v.number:
+                first["uncertain"] = True
+                self.warnings.append(f"{table}.{row}.{column} read twice ({first['raw']}, then {v.raw}): "
+                                     f"the first kept, marked uncertain")
             return
         cell = {"table": table, "row": row, "column": column, "value": v.number, "unit": v.unit, "raw": v.raw}
         if v.note:
             self.warnings.append(f"{table}.{row}.{column}: annotation kept in raw only: {v.raw}")
+        self._at[key] = cell
         self.cells.append(cell)
 
 
@@ -289,9 +303,13 @@ def read_legacy(rows, out):
         if not label or len(label) > 40:
             continue
         unit = cells[unit_at] if unit_at is not None and unit_at < len(cells) else None
-        for i in values:
+        if len(values) > 1 and not header:
+            out.warnings.append(f"legacy {label}: {len(values)} values and no column header: "
+                                f"columns named by position (value, value_2, …)")
+        for n, i in enumerate(values, 1):
             name = squash(header[i]) if header and i < len(header) and header[i] else None
-            column = to_simplified(name) if name and len(values) > 1 or name and not _LEGACY_HEADER.search(name) else "value"
+            column = to_simplified(name) if name and len(values) > 1 or name and not _LEGACY_HEADER.search(name) \
+                else "value" if n == 1 or header else f"value_{n}"
             v = Value(cells[i], *parse_number(cells[i]))
             if v.unit is None and unit in LEGACY_UNITS:
                 v.unit = unit
