@@ -24,6 +24,8 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_parse.py
 	$(BIN)/python benchmarks/bench_normalise.py
 	$(BIN)/python benchmarks/bench_crawl.py
+	$(BIN)/python benchmarks/bench_kills.py
+	$(BIN)/python benchmarks/bench_fuzz.py
 
 clean:
 	rm -rf $(VENV) archive.db archive.db-shm archive.db-wal logs

@@ -142,6 +142,11 @@ def _run(sites, db, settings):
         click.echo(f"ogi-archive: {e}", err=True)
         sys.exit(EXIT_LOCKED)
     except ArchiveError as e:
+        result = getattr(e, "result", None)
+        if result is not None:
+            for site_id, reason in result["failed"].items():
+                if site_id != "(archive)":
+                    click.echo(f"site failed: {site_id}: {reason}", err=True)
         click.echo(f"ogi-archive: the archive cannot be written: {e}", err=True)
         sys.exit(EXIT_ARCHIVE)
     click.echo(summary)

@@ -143,10 +143,27 @@ def archive_errors(path):
     :class:`ArchiveError` naming ``path``."""
     try:
         yield
-    except sqlite3.DatabaseError as e:
-        raise ArchiveError(f"{path}: {e}") from None
-    except OSError as e:
-        raise ArchiveError(f"{e.filename or path}: {e.strerror or e}") from None
+    except (sqlite3.DatabaseError, OSError) as e:
+        raise ArchiveError(error_text(path, e)) from None
+
+
+def error_text(path, e):
+    """What went wrong writing the archive at ``path``, in a line."""
+    if isinstance(e, OSError):
+        return f"{e.filename or path}: {e.strerror or e}{_disk_note(path)}"
+    return f"{path}: {e}{_disk_note(path)}"
+
+
+def _disk_note(path):
+    """' (the disk is full)' when the archive's folder has (almost) no room left: SQLite often
+    says only 'disk I/O error' then."""
+    import shutil
+
+    try:
+        free = shutil.disk_usage(pathlib.Path(path).resolve().parent).free
+    except OSError:
+        return ""
+    return f" (the disk is full: {free:,} bytes free)" if free < 1 << 20 else ""
 
 
 def open_archive(path):

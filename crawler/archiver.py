@@ -81,6 +81,7 @@ class ArchiverClient:
         self.proc = None
         self.channels = {}  # id → {"stats": a Scrapy stats collector, "done": future}
         self.failure = None
+        self.archive_error = None  # the first reason the archiver gave for a batch it could not write
         self._buffer = bytearray()
 
     @classmethod
@@ -199,6 +200,8 @@ class ArchiverClient:
                 done = self.channels[rest[0]]["done"]
                 if not done.done():
                     done.set_result(None)
+            elif kind == "archive_error" and self.archive_error is None:
+                self.archive_error = rest[0]
 
     def _died(self):
         code = self.proc.poll()
@@ -447,10 +450,14 @@ def _write(db_path, run_id, todo, send, room):
         if batch:
             try:
                 counts = write_batch(db, batch, run_id)
-            except Exception:
+            except Exception as e:  # rolled back: nothing archived before is touched, and what this
+                # batch held is not in the archive, so the next run fetches it again
                 log.exception("the archive could not write a batch of %d documents", len(batch))
+                from archive.db import error_text
+
+                send(("archive_error", error_text(db_path, e)))
                 for ch in {ch for ch, _ in batch}:
-                    counts[ch]["errors"] += 1
+                    counts[ch]["write_errors"] += 1
             for _, item in batch:
                 room.give_back(_size(item))
             batch = []
@@ -509,6 +516,7 @@ def main(argv=None):
     from .pool import Budget
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.raiseExceptions = False  # a log that cannot be written (a full disk) prints no traceback
     level = int(a.log_level) if a.log_level.isdigit() else a.log_level.upper()  # Scrapy takes both forms
     logging.basicConfig(filename=a.log_file, level=level,
                         format="%(asctime)s [%(name)s] %(levelname)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S")

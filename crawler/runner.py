@@ -141,13 +141,17 @@ def _run(sites, db_path, overrides, log_dir):
     process.start()
     if progress is not None:
         sys.stderr.write("\r\033[K")
-    per_site, failed = {}, {}
+    per_site, failed, archive_error, archiver_died = {}, {}, None, False
     for client in archiver:
+        archive_error = client.archive_error
         try:
             client.release()
         except Exception as e:
             logging.getLogger(__name__).error("%s", e)
             failed["(archive)"] = str(e)
+            archiver_died = True
+    if archive_error:
+        failed["(archive)"] = f"the archive could not be written: {archive_error}"
     logging.getLogger().handlers.clear()  # the log file is closed; later output goes to the caller
     with archive_errors(db_path):
         db = open_archive(db_path)
@@ -163,7 +167,10 @@ def _run(sites, db_path, overrides, log_dir):
             found = s["reports_new"] + s["reports_changed"] + s["reports_unchanged"]
             archived = db.execute("select count(*) from reports where site_id = ? and removed_at is null",
                                   [site_id]).fetchone()[0]
-            if stats.get("ogi/archiver_died") or "(archive)" in failed:
+            if stats.get("ogi/write_errors"):
+                failed[site_id] = ("the archive could not be written: some of this site's documents are not "
+                                   "archived (the next run fetches them again)")
+            elif stats.get("ogi/archiver_died") or archiver_died:
                 failed[site_id] = ("the archiver ended before it had archived this site's documents "
                                    "(the next run fetches what is missing)")
             elif not s["pages"]:
@@ -183,5 +190,10 @@ def _run(sites, db_path, overrides, log_dir):
         finish_run(db, run_id, "failed" if failed else "ok", totals, per_site,
                    error_text="; ".join(f"{k}: {v}" for k, v in failed.items()) or None)
         db.close()
-    return {"run_id": run_id, "seconds": time.monotonic() - started, "totals": totals, "sites": per_site,
-            "failed": failed, "log_file": str(log_file)}
+    result = {"run_id": run_id, "seconds": time.monotonic() - started, "totals": totals, "sites": per_site,
+              "failed": failed, "log_file": str(log_file)}
+    if archive_error:  # the run is recorded; what it could not write is fetched again next time
+        error = ArchiveError(archive_error)
+        error.result = result
+        raise error
+    return result

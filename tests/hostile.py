@@ -92,6 +92,15 @@ def truncated_pdf():
     return "truncated.pdf", body[:len(body) // 2]
 
 
+def truncated_xlsx():
+    """A real XLSX report cut in half."""
+    import pathlib
+
+    body = (pathlib.Path(__file__).parent / "sites" / "attachments" / "uploadfiles" / "2022" / "01"
+            / "20220126160507342.xlsx").read_bytes()
+    return "truncated.xlsx", body[:len(body) // 2]
+
+
 def _page(body):
     return (f"<html><head><meta charset='utf-8'><title>{TITLE}</title></head><body><h1>{TITLE}</h1>"
             f"<p>一、总体情况</p>{body}</body></html>").encode()
@@ -106,6 +115,7 @@ HOSTILE = {
     html_giant: ("too_large", "markup"),
     random_pdf: ("error", "not one"),
     truncated_pdf: ("error", "could not be read"),
+    truncated_xlsx: ("error", "could not be read"),
 }
 
 

@@ -80,3 +80,18 @@ def test_scrapy_list_works_from_the_repo_root():
     proc = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert {"trs", "hanweb", "catalog", "generic"} <= set(proc.stdout.split())
+
+
+def test_a_crawl_imports_only_the_installed_package_whatever_its_working_folder(tmp_path):
+    """A folder holding a pipelines/ or crawler/ of its own (a user's scripts, another
+    checkout) must not have its code run by the archiver or the parse workers."""
+    for name in ("pipelines", "crawler", "archive"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text(
+            f"import pathlib\npathlib.Path({str(tmp_path / ('imported-' + name))!r}).write_text('x')\n"
+            f"raise SystemExit('the wrong {name} was imported')\n")
+    (tmp_path / "pipelines.py").write_text("raise SystemExit('the wrong pipelines was imported')\n")
+    proc = ogi("demo", "--db", tmp_path / "a.db", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert not list(tmp_path.glob("imported-*"))
+    assert "5 in the archive" in proc.stdout

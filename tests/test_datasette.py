@@ -113,3 +113,16 @@ def test_every_column_of_every_table_is_described(demo_db):
         described = (meta.get(table) or {}).get("columns", {})
         missing.update({f"{table}.{c}": True for c in cols if c not in described})
     assert not missing, sorted(missing)
+
+
+def test_the_converters_end_within_the_time_limit_on_a_hostile_text(ds):
+    """40 million characters (what a hostile capture's text may hold): the SQL functions convert
+    the first CONVERT_LIMIT and return the rest as it is, inside Datasette's time limit."""
+    from archive.datasette.plugin import CONVERT_LIMIT
+
+    sql = ("with t as (select replace(hex(zeroblob(20000000)), '0', '國') as s) "
+           "select length(to_simplified(s)) as n, substr(to_simplified(s), 1, 1) as first, "
+           f"substr(to_simplified(s), {CONVERT_LIMIT + 1}, 1) as beyond from t")
+    r = get(ds, "/archive.json?_shape=array&sql=" + __import__("urllib.parse").parse.quote(sql))
+    assert r.status_code == 200, r.text[:300]
+    assert r.json() == [{"n": 40_000_000, "first": "国", "beyond": "國"}]

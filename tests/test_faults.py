@@ -79,6 +79,22 @@ def test_links_to_the_disk_to_ftp_and_to_other_hosts_are_refused_and_recorded(ru
         conn.close()
 
 
+def test_every_error_in_the_log_says_why(runs):
+    (log,) = runs["db"].parent.glob("logs/*run1.log")
+    errors = [line for line in log.read_text(encoding="utf-8").splitlines() if "] ERROR: " in line]
+    assert len(errors) >= len(TRANSIENT) + len(PERMANENT)
+    for line in errors:
+        assert not line.rstrip().endswith(":") and line.split("] ERROR: ", 1)[1].strip(), line
+
+
+def test_column_traps_stop_at_the_list_page_budget(runs):
+    _, requests, _, _, _ = runs["first"]
+    trap = [p for _, p, _ in requests if p.startswith("/zwgk/nb/")]
+    assert 0 < len(trap) <= 40  # OGI_MAX_LIST_PAGES=40; the trap holds 781 pages
+    (run,) = rows(runs["db"], "select site_stats from crawl_runs where id = 1")
+    assert __import__("json").loads(run["site_stats"])["fault_pingtan"]["budget_spent"] == 1
+
+
 def test_what_could_be_archived_was_and_right(runs):
     _, _, _, reports, _ = runs["first"]
     got = {path_of(r["url"]): r for r in reports}

@@ -39,3 +39,59 @@ def test_a_first_request_is_not_delayed():
     t = time.monotonic()
     asyncio.run(mw.process_request(Request("http://127.0.0.1/b")))
     assert time.monotonic() - t < 0.05
+
+
+# ---- what may be fetched: one place, for every request and redirect -----------------------
+
+import pytest  # noqa: E402
+from scrapy.exceptions import IgnoreRequest  # noqa: E402
+
+from crawler.middlewares import UrlPolicyMiddleware  # noqa: E402
+from crawler.runner import project_settings  # noqa: E402
+
+
+def policy(start="http://www.example.gov.cn/zwgk/"):
+    crawler = get_crawler(GenericSpider)
+    crawler.spider = crawler._create_spider(site=__import__("crawler.registry", fromlist=["adhoc_site"]).adhoc_site(start))
+    return UrlPolicyMiddleware.from_crawler(crawler)
+
+
+@pytest.mark.parametrize("url", [
+    "file:///etc/passwd", "file://www.example.gov.cn/etc/passwd", "ftp://www.example.gov.cn/nb.pdf",
+    "s3://bucket/nb.pdf", "data:text/html,<title>2020年政府信息公开工作年度报告</title>",
+    "http://www.example-offsite.invalid/nb.html", "https://example.gov.cn.evil.invalid/nb.html",
+])
+def test_only_http_and_https_on_the_sites_hosts_are_fetched(url):
+    with pytest.raises(IgnoreRequest) as refused:
+        policy().process_request(Request(url))
+    assert str(refused.value)  # with its reason
+
+
+@pytest.mark.parametrize("url", ["http://www.example.gov.cn/a.html", "https://www.example.gov.cn/b.pdf",
+                                 "http://file.www.example.gov.cn/c.pdf"])
+def test_the_sites_own_pages_pass(url):
+    assert policy().process_request(Request(url)) is None
+
+
+def test_no_handler_can_read_the_disk_or_ftp():
+    handlers = project_settings().getdict("DOWNLOAD_HANDLERS")
+    assert all(handlers.get(scheme, "x") is None for scheme in ("file", "ftp", "s3", "data"))
+    mws = project_settings().getdict("DOWNLOADER_MIDDLEWARES")
+    assert mws["scrapy.downloadermiddlewares.offsite.OffsiteMiddleware"] is None
+    assert mws["crawler.middlewares.UrlPolicyMiddleware"] == 50
+
+
+def test_every_failure_has_a_reason_even_when_its_exception_says_nothing():
+    from scrapy.exceptions import DownloadCancelledError, ResponseDataLossError
+    from twisted.internet import error as tx
+    from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+    from twisted.python.failure import Failure
+
+    from crawler.failures import describe_exception
+
+    req = Request("http://www.example.gov.cn/a.html", meta={"download_timeout": 60})
+    for exc in (tx.TimeoutError(), tx.ConnectionRefusedError(), tx.DNSLookupError(), ResponseDataLossError(),
+                DownloadCancelledError(), ResponseFailed([Failure(tx.ConnectionLost())]),
+                ResponseNeverReceived([Failure(tx.ConnectionDone())]), tx.ConnectionLost(), ValueError()):
+        kind, status, name, reason = describe_exception(exc, req, maxsize=1000)
+        assert kind in ("timeout", "network", "too_large", "error") and reason.strip() and name, exc

@@ -101,11 +101,14 @@ def test_a_batch_the_archive_cannot_write_is_an_error_of_the_site(tmp_path):
 
     async def go():
         await archive.open_spider()
+        client = archive.client
         archive.process_item(broken)
         await archive.close_spider()
+        return client
 
-    asyncio.run(go())
-    assert crawler.stats.get_value("ogi/errors") == 1
+    client = asyncio.run(go())
+    assert crawler.stats.get_value("ogi/write_errors") == 1
+    assert client.archive_error and str(tmp_path / "p.db") in client.archive_error  # the run ends with exit 6
     assert open_archive(crawler.settings.get("OGI_ARCHIVE_DB")).table("captures").count == 0  # rolled back whole
 
 
