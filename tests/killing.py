@@ -86,12 +86,11 @@ def _victim(target, crawl_pid, tag):
     if target in ("crawl", "group"):
         return crawl_pid
     procs = tagged(tag)
+    archivers = {p for p, cmd in procs.items() if ".archiver --db" in cmd}
     if target == "archiver":
-        return next((p for p, cmd in procs.items() if "crawler.archiver" in cmd), None)
-    # a parse worker: a child of the fork server (not the fork server itself)
-    servers = {p for p, cmd in procs.items() if "multiprocessing.forkserver" in cmd and _ppid(p) not in procs}
-    servers |= {p for p, cmd in procs.items() if "multiprocessing.forkserver" in cmd
-                and "crawler.archiver" in procs.get(_ppid(p), "")}
+        return next(iter(archivers), None)
+    # a parse worker: a child of the archiver's fork server (not the fork server itself)
+    servers = {p for p, cmd in procs.items() if "multiprocessing.forkserver" in cmd and _ppid(p) in archivers}
     workers = [p for p in procs if _ppid(p) in servers]
     return random.choice(workers) if workers else None
 
