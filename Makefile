@@ -26,6 +26,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_crawl.py
 	$(BIN)/python benchmarks/bench_kills.py
 	$(BIN)/python benchmarks/bench_fuzz.py
+	$(BIN)/python benchmarks/bench_giants.py
 
 clean:
 	rm -rf $(VENV) archive.db archive.db-shm archive.db-wal logs

@@ -22,7 +22,11 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--examples", type=int, default=2000)
     a = ap.parse_args()
+    import logging
+
     import pipelines.report  # noqa: F401  (before the fork)
+
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # what a damaged PDF makes it say, a line a page
 
     budget = Budget(seconds=30, memory_mb=1536, retries=0, niceness=0)
     pool = ParsePool(1, budget, context="fork")

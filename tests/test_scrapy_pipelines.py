@@ -1,7 +1,7 @@
 """The Scrapy pipelines and the archiver process, built from a real crawler, fed plain items.
 
-The archiver is started for real (``python -m crawler.archiver``), with parse workers
-or without them, and writes a real SQLite archive."""
+The archiver is started for real (``python -P -m crawler.archiver``), with one parse
+worker or two, and writes a real SQLite archive."""
 import asyncio
 import json
 
@@ -17,12 +17,12 @@ from conftest import MIRROR
 TRAD = MIRROR / "hn_huaihua_czj/zwgk/xxgknb/202101/t20210125_5873012.html"
 
 
-@pytest.fixture(params=[0, 1], ids=["archiver-parses", "worker-process"])
+@pytest.fixture(params=[1, 2], ids=["one-worker", "two-workers"])
 def crawler(request, tmp_path):
     return make_crawler(tmp_path, workers=request.param)
 
 
-def make_crawler(tmp_path, workers=0):
+def make_crawler(tmp_path, workers=1):
     c = get_crawler(settings_dict={"OGI_ARCHIVE_DB": str(tmp_path / "p.db"), "OGI_PARSE_WORKERS": workers})
     c.stats.open_spider()
     c.spider = None

@@ -382,11 +382,13 @@ class ReportSpider(scrapy.Spider):
         if target:  # a shell that only redirects to the report
             yield self.follow_shell(response, target, self.parse_report, {"listing": listing, "depth": depth})
             return
-        challenge = self.challenged(response, "report", {"listing": listing, "depth": depth})
+        reportish = self.looks_like_report(response)
+        # a page that speaks of a report's sections is no challenge: only the others are looked at
+        challenge = None if reportish and response.body.strip() else self.challenged(
+            response, "report", {"listing": listing, "depth": depth})
         if challenge is not None:
             yield challenge
             return
-        reportish = self.looks_like_report(response)
         if not reportish and depth < self.max_depth and any(
                 is_report_title(t) and u != response.url for u, t, _ in self.list_items(response)):
             yield from self.parse(response, depth=depth + 1)
