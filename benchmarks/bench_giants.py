@@ -20,7 +20,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "benchmarks"), str(ROOT)]
 
 import hostile  # noqa: E402
 from bench_crawl import BIN, run  # noqa: E402
-from sites_server import serve  # noqa: E402
+from sites_server import serve, site_entry  # noqa: E402
 
 GIANTS = [
     ("DOCX inflating to 1.1 GB", lambda: hostile.docx_bomb(1100)),
@@ -45,8 +45,7 @@ def main():
                 f"</a></body></html>", encoding="utf-8")
             server, base = serve(site, {})
             registry = site / "sites.toml"
-            registry.write_text(f'[[site]]\nid = "giant"\nname = "某县人民政府"\ncms = "generic"\n'
-                                f'start_urls = ["{base}/nb/index.html"]\n', encoding="utf-8")
+            registry.write_text(site_entry("giant", "某县人民政府", [f"{base}/nb/index.html"]), encoding="utf-8")
             db = site / "a.db"
             try:
                 seconds, peak, _ = run([str(BIN / "ogi-archive"), "crawl", "--sites", str(registry), "--db", str(db),

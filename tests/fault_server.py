@@ -200,8 +200,10 @@ class FaultSite:
 
     def registry(self, folder, site_id="fault_pingtan"):
         path = pathlib.Path(folder) / "fault-sites.toml"
-        path.write_text(f'[[site]]\nid = "{site_id}"\nname = "平潭综合实验区党工委管委会"\nregion_code = "350128"\n'
-                        f'cms = "trs"\nstart_urls = ["{self.base}{COLUMN}index.htm"]\n', encoding="utf-8")
+        from sites_server import site_entry
+
+        path.write_text(site_entry(site_id, "平潭综合实验区党工委管委会", [f"{self.base}{COLUMN}index.htm"], "trs", "350128"),
+                        encoding="utf-8")
         return path
 
 

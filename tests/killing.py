@@ -20,7 +20,7 @@ import time
 import uuid
 
 from conftest import BIN
-from sites_server import SITES, manifest, serve
+from sites_server import SITES, fixture_entry, serve
 
 KILL_SITES = ("attachments", "trs_paged", "hanweb_proxy", "catalog_years")
 TARGETS = ("crawl", "group", "archiver", "worker")
@@ -32,14 +32,10 @@ SLOW = ["-s", "DOWNLOAD_DELAY=0.2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
 def serve_sites(names=KILL_SITES):
     """Serve the fixture sites; returns (registry TOML text, servers)."""
     entries, servers = [], []
-    info = manifest()
     for name in names:
         server, base = serve(SITES / name)
         servers.append(server)
-        site = info[name]
-        urls = ", ".join(f'"{base}{u}"' for u in site["start_urls"])
-        entries.append(f'[[site]]\nid = "k_{name}"\nname = "{site["name"]}"\nregion_code = "{site["region_code"]}"\n'
-                       f'cms = "{site["cms"]}"\nstart_urls = [{urls}]\n')
+        entries.append(fixture_entry(name, base, f"k_{name}"))
     return "\n".join(entries), servers
 
 

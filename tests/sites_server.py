@@ -381,6 +381,20 @@ def stop(servers):
         s.server_close()
 
 
+def site_entry(site_id, name, start_urls, cms="generic", region_code=None):
+    """A registry entry (TOML) for a site served here."""
+    region = f'region_code = "{region_code}"\n' if region_code else ""
+    urls = ", ".join(f'"{u}"' for u in start_urls)
+    return f'[[site]]\nid = "{site_id}"\nname = "{name}"\n{region}cms = "{cms}"\nstart_urls = [{urls}]\n'
+
+
+def fixture_entry(name, base, site_id=None):
+    """The registry entry of the fixture site ``name`` (its MANIFEST.json record) served at ``base``."""
+    site = manifest()[name]
+    return site_entry(site_id or f"t_{name}", site["name"], [base + u for u in site["start_urls"]], site["cms"],
+                      site["region_code"])
+
+
 def manifest(root=SITES):
     return json.loads((pathlib.Path(root) / "MANIFEST.json").read_text(encoding="utf-8"))
 

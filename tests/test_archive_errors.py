@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from conftest import ogi, rows
-from sites_server import SITES, manifest, serve
+from sites_server import SITES, fixture_entry, serve
 
 SITE = "trs_paged"
 
@@ -20,10 +20,8 @@ SITE = "trs_paged"
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory):
     server, base = serve(SITES / SITE)
-    site = manifest()[SITE]
     path = tmp_path_factory.mktemp("registry") / "sites.toml"
-    path.write_text(f'[[site]]\nid = "t_{SITE}"\nname = "{site["name"]}"\nregion_code = "{site["region_code"]}"\n'
-                    f'cms = "{site["cms"]}"\nstart_urls = ["{base}{site["start_urls"][0]}"]\n', encoding="utf-8")
+    path.write_text(fixture_entry(SITE, base), encoding="utf-8")
     yield path
     server.shutdown()
     server.server_close()

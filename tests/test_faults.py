@@ -12,7 +12,7 @@ import pytest
 
 from conftest import BIN, ogi, rows
 from fault_server import COLUMN, FIRST_RUN_REPORTS, HEALED_REPORTS, PERMANENT, REFUSED, TRANSIENT, FaultSite
-from sites_server import SITES, serve
+from sites_server import SITES, fixture_entry, serve
 
 FAST = ("-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=0",
         "-s", "DOWNLOAD_TIMEOUT=2", "-s", "DOWNLOAD_MAXSIZE=2000000", "-s", "OGI_MAX_LIST_PAGES=40")
@@ -155,8 +155,7 @@ PDF = "/zfxxgknb/202401/P020240125396812745031.pdf"
 
 def _registry(tmp, base):
     path = tmp / "sites.toml"
-    path.write_text(f'[[site]]\nid = "t_attachments"\nname = "邯郸市丛台区人民政府"\nregion_code = "130403"\n'
-                    f'cms = "generic"\nstart_urls = ["{base}/zfxxgknb/index.html"]\n', encoding="utf-8")
+    path.write_text(fixture_entry("attachments", base), encoding="utf-8")
     return path
 
 

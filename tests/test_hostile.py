@@ -10,7 +10,7 @@ import pytest
 
 from conftest import FIXTURES, ogi, rows
 from hostile import HOSTILE, write_all
-from sites_server import serve
+from sites_server import serve, site_entry
 
 from crawler.pool import Budget, ParsePool
 
@@ -118,8 +118,8 @@ def hostile_site(hostile_dir, tmp_path_factory):
         f"</body></html>", encoding="utf-8")
     server, base = serve(root, {})
     registry = root / "sites.toml"
-    registry.write_text(f'[[site]]\nid = "t_hostile"\nname = "某县人民政府"\nregion_code = "350128"\ncms = "generic"\n'
-                        f'start_urls = ["{base}/nb/index.html"]\n', encoding="utf-8")
+    registry.write_text(site_entry("t_hostile", "某县人民政府", [f"{base}/nb/index.html"], region_code="350128"),
+                        encoding="utf-8")
     yield registry, expected
     server.shutdown()
     server.server_close()

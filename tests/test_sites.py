@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from conftest import ogi
-from sites_server import SITES, manifest, serve
+from sites_server import SITES, fixture_entry, manifest, serve
 
 MANIFEST = manifest()
 FAST = ("-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=0")
@@ -19,9 +19,7 @@ def crawled(request, tmp_path_factory):
     server, base = serve(SITES / name)
     tmp = tmp_path_factory.mktemp(name)
     registry = tmp / "sites.toml"
-    registry.write_text(f'[[site]]\nid = "t_{name}"\nname = "{site["name"]}"\nregion_code = "{site["region_code"]}"\n'
-                        f'cms = "{site["cms"]}"\nstart_urls = {json.dumps([base + u for u in site["start_urls"]])}\n',
-                        encoding="utf-8")
+    registry.write_text(fixture_entry(name, base), encoding="utf-8")
     db = tmp / "archive.db"
     proc = ogi("crawl", "--sites", registry, "--db", db, *FAST)
     yield name, site, server, db, proc
