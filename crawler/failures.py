@@ -3,13 +3,12 @@ reason in one line that is never empty — for the log, and for ``fetch_failures
 
 Kinds (``KINDS``): ``http`` (an error status), ``timeout``, ``network`` (DNS, refused,
 reset, cut short), ``too_large`` (over DOWNLOAD_MAXSIZE), ``redirect`` (a loop, or too
-many), ``challenge`` (an anti-bot page instead of the document), ``empty`` (a 200 with no body), ``refused`` (not
-fetched on purpose: robots.txt, another host, a scheme other than http/https),
-``error`` (anything else).  The next run asks again for every failure but ``refused``.
+many), ``challenge`` (an anti-bot page instead of the document), ``empty`` (a 200 with no
+body), ``refused`` (not fetched on purpose: robots.txt, another host, a scheme other than
+http/https), ``error`` (anything else).  The next run asks again for every failure but
+``refused`` (``archive.store.NOT_RETRIED``).
 """
 from http import HTTPStatus
-
-from archive.store import NOT_RETRIED  # noqa: F401  (the archive decides what a run asks for again)
 
 KINDS = ("http", "timeout", "network", "too_large", "redirect", "challenge", "empty", "refused", "error")
 # statuses that say the document is not there (a broken link), not that the server failed

@@ -170,15 +170,17 @@ class FaultSite:
                     f'</li></ul></div>')
         return _page("政府信息公开年报_平潭综合实验区党工委管委会", body)
 
-    def _trap(self, path):
+    def _trap(self, path, query=""):
         """/zwgk/nb/y2019/y2020/…/index.htm: a sub-column page linking trap_width deeper ones
-        (to depth trap_depth), and a 下一页 that never ends."""
+        (to depth trap_depth), and a 下一页 that never ends (?page=N+1)."""
         parts = [p for p in path.split("/") if p.startswith("y")]
         links = ""
         if len(parts) < self.trap_depth:
             base = path.rsplit("/", 1)[0]
             links = "".join(f'<a href="{base}/y{y}/index.htm">{y}年度</a> ' for y in range(2019, 2019 + self.trap_width))
-        return _page("年度报告", f'<div class="list"><ul><li>暂无信息</li></ul>{links}</div>')
+        page = int(re.search(r"page=(\d+)", query)[1]) if re.search(r"page=(\d+)", query) else 1
+        pager = f'<div class="page"><a href="index.htm?page={page + 1}">下一页</a></div>'
+        return _page("年度报告", f'<div class="list"><ul><li>暂无信息</li></ul>{links}{pager}</div>')
 
     # ---- control ------------------------------------------------------------------------
 
@@ -205,6 +207,40 @@ class FaultSite:
         path.write_text(site_entry(site_id, "平潭综合实验区党工委管委会", [f"{self.base}{COLUMN}index.htm"], "trs", "350128"),
                         encoding="utf-8")
         return path
+
+
+def crawl_twice(folder, args, hang_seconds=6):
+    """Two crawls of a fault site into one archive: one while it fails, one after it has
+    healed.  Returns {"db", "first", "second"}, each run as (completed process, the site's
+    request log, and the archive's fetch_failures, reports and captures after it)."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    def rows(db, table):
+        conn = sqlite3.connect(db)
+        conn.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in conn.execute(f"select * from {table}")]
+        finally:
+            conn.close()
+
+    site = FaultSite(hang_seconds=hang_seconds)
+    folder = pathlib.Path(folder)
+    registry, db = site.registry(folder), folder / "archive.db"
+    command = [str(pathlib.Path(sys.executable).parent / "ogi-archive"), "crawl", "--sites", str(registry),
+               "--db", str(db), *args]
+    out = {"db": db}
+    try:
+        for name in ("first", "second"):
+            proc = subprocess.run(command, capture_output=True, text=True, timeout=300)
+            out[name] = (proc, list(site.requests), rows(db, "fetch_failures"), rows(db, "reports"),
+                         rows(db, "captures"))
+            site.clear_log()
+            site.heal()
+    finally:
+        site.stop()
+    return out
 
 
 # what a crawl must make of the site, before and after heal(): fetch_failures kinds by path
@@ -282,7 +318,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path in (COLUMN, COLUMN + "index.htm"):
             return self._send(200, site._list(0))
         if path.startswith("/zwgk/nb/"):
-            return self._send(200, site._trap(path))
+            return self._send(200, site._trap(path, urlsplit(self.path).query))
         if path == f"{COLUMN}201801/loop.htm":  # …and back: a redirect loop
             return self._send(302, b"", headers=[("Location", f"{COLUMN}201801/t20180123_80506.htm")])
         if route is None:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import BIN, ogi, rows
-from fault_server import COLUMN, FIRST_RUN_REPORTS, HEALED_REPORTS, PERMANENT, REFUSED, TRANSIENT, FaultSite
+from fault_server import COLUMN, FIRST_RUN_REPORTS, HEALED_REPORTS, PERMANENT, REFUSED, TRANSIENT, crawl_twice
 from sites_server import SITES, fixture_entry, serve
 
 FAST = ("-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=0",
@@ -26,20 +26,7 @@ def path_of(url):
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Two crawls of the fault site: one while it fails, one after it has healed."""
-    tmp = tmp_path_factory.mktemp("faults")
-    site = FaultSite(hang_seconds=6)
-    registry, db = site.registry(tmp), tmp / "archive.db"
-    out = {"db": db, "site": site}
-    first = ogi("crawl", "--sites", registry, "--db", db, *FAST)
-    out["first"] = (first, list(site.requests), rows(db, "select * from fetch_failures"),
-                    rows(db, "select * from reports"), rows(db, "select * from captures"))
-    site.clear_log()
-    site.heal()
-    second = ogi("crawl", "--sites", registry, "--db", db, *FAST)
-    out["second"] = (second, list(site.requests), rows(db, "select * from fetch_failures"),
-                     rows(db, "select * from reports"), rows(db, "select * from captures"))
-    yield out
-    site.stop()
+    return crawl_twice(tmp_path_factory.mktemp("faults"), FAST)
 
 
 def test_one_crawl_of_a_failing_site_finishes_and_says_the_site_failed(runs):

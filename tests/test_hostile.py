@@ -37,6 +37,9 @@ def test_parse_ends_a_hostile_file_with_its_status_and_reason_in_a_line(hostile_
 
 
 def _abort():
+    import faulthandler
+
+    faulthandler.disable()  # pytest's, inherited by the fork: the abort is meant, its dump is noise
     os.abort()
 
 
