@@ -133,7 +133,13 @@ def _run(sites, db, settings):
 
     from .db import ArchiveError
 
-    overrides = dict(s.split("=", 1) for s in settings)
+    from crawler.runner import BadSetting, checked_overrides
+
+    try:
+        overrides = checked_overrides(dict(s.split("=", 1) for s in settings))
+    except BadSetting as e:
+        click.echo(f"ogi-archive: bad setting {e}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     logging.raiseExceptions = False  # a log that cannot be written (a full disk) is no traceback
     try:
         result = run_crawl(sites, db, overrides=overrides)

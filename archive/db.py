@@ -132,6 +132,13 @@ def m005_fetch_failures(db):
     db.table("crawl_runs").add_column("failures", int)
 
 
+@migrations()
+def m006_reports_by_content(db):
+    """A report is found by its content too: the same document at a second URL of its site
+    is a copy of the first, not another report."""
+    db.table("reports").create_index(["site_id", "sha256"])
+
+
 class ArchiveError(RuntimeError):
     """The archive cannot be opened or written (a full disk, a read-only file or folder, a
     file that is not an archive); the message says which file and why, in a line."""

@@ -145,7 +145,8 @@ def save_agency(db, parsed):
 
 
 def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None, run_id=None):
-    """Archive the report found at ``url``: 'new', 'changed' (a new version), 'unchanged' or 'copy'.
+    """Archive the report found at ``url``: 'new', 'changed' (a new version), 'unchanged' or
+    'copy' (a big5-gateway copy, or the same bytes as a report of the site at another URL).
 
     Nothing is overwritten: each distinct content is a row of ``report_versions``
     holding its capture and its whole parse; ``reports`` and its sections, cells
@@ -163,6 +164,13 @@ def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None, run_
     if existing and existing["sha256"] == sha:
         mark_seen(db, [rid], url=url, run_id=run_id)
         return "unchanged"
+    if not existing:
+        same = db.execute("select id from reports where site_id = ? and sha256 = ? limit 1", [site_id, sha]).fetchone()
+        if same:  # the very document of a report already archived, at another URL of its site: a copy
+            _insert(db, "report_copies", {"report_id": same[0], "capture_id": capture_id, "url": url, "seen": stamp},
+                    verb="insert or replace")
+            mark_seen(db, [same[0]], run_id=run_id)
+            return "copy"
     cells, checks = parsed.get("cells", []), parsed.get("checks", [])
     version = (existing["version"] or 1) + 1 if existing else 1
     failed = parsed.get("n_checks_failed", sum(1 for c in checks if c["ok"] is False))

@@ -30,7 +30,7 @@ def describe(failure, maxsize=None):
 def describe_exception(exc, request=None, maxsize=None):
     """``(kind, status, exception name, reason)`` of an exception raised for ``request``."""
     from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
-                                   DownloadTimeoutError, IgnoreRequest, ResponseDataLossError)
+                                   DownloadFailedError, DownloadTimeoutError, IgnoreRequest, ResponseDataLossError)
     from scrapy.spidermiddlewares.httperror import HttpError
     from twisted.internet import error as tx
     from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
@@ -57,6 +57,8 @@ def describe_exception(exc, request=None, maxsize=None):
         if "redirections" in message:
             hops = len(request.meta.get("redirect_urls", [])) if request is not None else 0
             return "redirect", None, name, f"too many redirects: still redirected after {hops} hops"
+        if "DOWNLOAD_MAXSIZE" in message or "max size" in message:  # a compressed body that inflates past it
+            return "too_large", None, name, message.split(" because ")[-1] if " because " in message else message
         if "robots.txt" in message:
             return "refused", None, name, "forbidden by robots.txt"
         return "refused", None, name, message or "ignored"
@@ -80,6 +82,10 @@ def describe_exception(exc, request=None, maxsize=None):
         what = "the connection failed before an answer" if isinstance(exc, ResponseNeverReceived) \
             else "the connection failed during the answer"
         return "network", None, name, f"{what}{': ' + inner if inner else ''}"
+    if isinstance(exc, DownloadFailedError):
+        return "network", None, name, f"the download failed: {message[:300] or name}"
+    if isinstance(exc, ValueError) and "url" in message.lower():  # a redirect to javascript:, a broken URL
+        return "refused", None, name, f"an unusable URL: {message[:300]}"
     if isinstance(exc, (tx.ConnectionLost, tx.ConnectionDone, tx.ConnectError)):
         return "network", None, name, f"connection lost{': ' + message if message else ''}"
     return "error", None, name, f"{name}: {message}" if message else name

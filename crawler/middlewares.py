@@ -50,7 +50,7 @@ def host_allowed(host, allowed):
 
 class UrlPolicyMiddleware:
     """The one place that decides what may be fetched: http or https only, on the site's
-    own hosts (and their subdomains).  Every request passes here, a redirect's, a meta
+    own hosts (and their subdomains), on ports 80 and 443 or a port of its start URLs.  Every request passes here, a redirect's, a meta
     refresh's and a JS redirect's included, so a page linking ``file:///etc/passwd`` (or
     ``file://<the site's host>/…``), ``ftp://`` or another host is refused with a reason
     the spider records — never read from this machine's disk, never fetched elsewhere.
@@ -69,9 +69,18 @@ class UrlPolicyMiddleware:
         url = urlsplit(request.url)
         if url.scheme.lower() not in self.SCHEMES:
             raise Refused(f"scheme {url.scheme or '(none)'!r} is not fetched (http and https only)")
-        allowed = getattr(self.crawler.spider, "allowed_domains", None)
+        try:
+            port = url.port or (443 if url.scheme.lower() == "https" else 80)
+        except ValueError as e:
+            raise Refused(f"a malformed URL: {e}") from None
+        spider = self.crawler.spider
+        allowed = getattr(spider, "allowed_domains", None)
         if allowed and not host_allowed(url.hostname, allowed):
             raise Refused(f"off-site: host {url.hostname!r} is not one of the site's ({', '.join(allowed)})")
+        ports = getattr(spider, "allowed_ports", None)
+        if ports and port not in ports:
+            # another service on the site's host (an admin console, an internal API) is not the site
+            raise Refused(f"off-site: port {port} is not one of the site's ({', '.join(map(str, sorted(ports)))})")
         return None
 
 
@@ -119,3 +128,24 @@ class LoopAwareRedirectMiddleware(_FollowedRedirects, RedirectMiddleware):
 
 class LoopAwareMetaRefreshMiddleware(_FollowedRedirects, MetaRefreshMiddleware):
     """Scrapy's <meta http-equiv=refresh> redirects, loops refused with a reason."""
+
+
+class SpiderErrorsMiddleware:
+    """A callback that raises on a page costs that page only, and says so: its report is
+    archived as it came, or its list page becomes a failure with the reason (the spider's
+    ``unreadable``).  Without it Scrapy drops what the page held, and nothing is recorded."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_spider_exception(self, response, exception, spider=None):
+        from scrapy.http import Response
+
+        unreadable = getattr(self.crawler.spider, "unreadable", None)
+        if unreadable is None or not isinstance(response, Response):
+            return None
+        return unreadable(response, exception)

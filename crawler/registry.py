@@ -29,6 +29,22 @@ class Site:
         return dict(self.__dict__)
 
 
+def url_problem(url):
+    """Why ``url`` is not a usable http(s) start URL, or None."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(url, str) or not re.match(r"^https?://", url):
+        return "not an http(s) URL"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises for a port out of range)
+    except ValueError as e:
+        return f"a malformed URL: {e}"
+    if not parts.hostname:
+        return "no host"
+    return None
+
+
 def _validate(entry, where):
     known = set(Site.__dataclass_fields__)
     unknown = set(entry) - known
@@ -44,6 +60,10 @@ def _validate(entry, where):
     urls = entry["start_urls"]
     if isinstance(urls, str) or not all(isinstance(u, str) and re.match(r"^(https?://|\{base\})", u) for u in urls):
         raise RegistryError(f"{where}: start_urls must be a list of http(s) URLs")
+    for u in urls:
+        problem = None if u.startswith("{base}") else url_problem(u)
+        if problem:
+            raise RegistryError(f"{where}: start URL {u!r}: {problem}")
     rc = entry.get("region_code")
     if rc is not None and not re.match(r"^\d{6}$", str(rc)):
         raise RegistryError(f"{where}: region_code {rc!r} must be a 6-digit GB/T 2260 code")
@@ -86,9 +106,10 @@ def adhoc_site(url):
     """A site for ``crawl --start-url``: no registry entry, found by discovery from the URL."""
     from urllib.parse import urlparse
 
+    problem = url_problem(url)
+    if problem:
+        raise RegistryError(f"{url!r}: {problem}")
     host = urlparse(url).hostname
-    if not host or not re.match(r"^https?://", url):
-        raise RegistryError(f"{url!r} is not an http(s) URL")
     slug = "adhoc_" + re.sub(r"[^a-z0-9]+", "_", host.lower()).strip("_")[:50]
     return Site(id=slug, name=host, start_urls=[url], cms="generic", note="ad hoc: crawl --start-url")
 

@@ -1,5 +1,6 @@
 """Run a crawl of registry sites into the archive, and report what it did."""
 import logging
+import re
 import sys
 import pathlib
 import time
@@ -28,7 +29,10 @@ class ArchiveLock:
     """
 
     def __init__(self, db_path):
-        self.path = pathlib.Path(str(db_path) + ".lock")
+        import os
+
+        # beside the real file: two paths to one archive (a symlink) are one lock
+        self.path = pathlib.Path(os.path.realpath(db_path) + ".lock")
         self.fh = None
 
     def __enter__(self):
@@ -69,6 +73,64 @@ def project_settings(overrides=None):
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     return settings
+
+
+class BadSetting(ValueError):
+    """A -s NAME=VALUE the crawl cannot use; the message names it and says why."""
+
+
+# settings whose default is a whole number but that are read as a float
+_READ_AS_FLOAT = {"DOWNLOAD_TIMEOUT", "DOWNLOAD_DELAY", "OGI_PARSE_SECONDS", "OGI_RECHECK_DAYS",
+                  "CLOSESPIDER_TIMEOUT", "RETRY_BACKOFF_BASE", "RETRY_BACKOFF_MAX", "AUTOTHROTTLE_START_DELAY",
+                  "AUTOTHROTTLE_MAX_DELAY", "AUTOTHROTTLE_TARGET_CONCURRENCY"}
+
+
+def _json(value):
+    import json
+
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError as e:
+        raise ValueError(f"not JSON ({e})") from None
+
+
+def checked_overrides(pairs):
+    """``{name: value}`` from the command line, each checked against the type of the
+    setting it changes (a number, a switch, a JSON object); raises :class:`BadSetting`."""
+    settings = project_settings()
+    for name, value in pairs.items():
+        current = settings.get(name)
+        try:
+            if name == "OGI_LIMITS":
+                from pipelines.limits import Limits
+
+                limits = _json(value)
+                if not isinstance(limits, dict):
+                    raise ValueError("a JSON object is needed")
+                unknown = set(limits) - set(Limits.__dataclass_fields__)
+                if unknown:
+                    raise ValueError(f"unknown limit(s) {', '.join(sorted(unknown))}; the limits are "
+                                     f"{', '.join(Limits.__dataclass_fields__)}")
+                if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in limits.values()):
+                    raise ValueError("each limit must be a positive whole number")
+            elif isinstance(current, bool):
+                if str(value).lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError("True or False is needed")
+            elif isinstance(current, int) and name not in _READ_AS_FLOAT:
+                if not re.match(r"^\s*[-+]?\d+\s*$", str(value)):
+                    raise ValueError("a whole number is needed")
+            elif isinstance(current, (int, float)):
+                if not re.match(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$", str(value)):
+                    raise ValueError("a number is needed")
+            elif isinstance(current, dict) and not isinstance(_json(value), dict):
+                raise ValueError("a JSON object is needed")
+            if name == "LOG_FILE" and not pathlib.Path(value).resolve().parent.is_dir():
+                raise ValueError("its folder does not exist")
+        except ValueError as e:  # json's errors are ValueErrors too
+            raise BadSetting(f"-s {name}={value}: {e}") from None
+    return dict(pairs)
 
 
 def _progress(crawlers, total):
@@ -162,7 +224,7 @@ def _run(sites, db_path, overrides, log_dir):
             s = {k: stats.get(f"ogi/{k}", 0) for k in STAT_KEYS}
             # this site's own failures: requests that failed for good, and exceptions in its callbacks
             # (log_count/ERROR would count every site's errors in a shared process)
-            s["errors"] = stats.get("ogi/errors", 0) + sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
+            s["errors"] = stats.get("ogi/errors", 0) + stats.get("spider_exceptions/count", 0)
             s["finish_reason"] = stats.get("finish_reason")
             found = s["reports_new"] + s["reports_changed"] + s["reports_unchanged"]
             archived = db.execute("select count(*) from reports where site_id = ? and removed_at is null",

@@ -67,6 +67,11 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
+SPIDER_MIDDLEWARES = {
+    # nearest the spider: what a callback raises on a page becomes that page's failure, recorded
+    "crawler.middlewares.SpiderErrorsMiddleware": 950,
+}
+
 ITEM_PIPELINES = {
     "pipelines.scrapy_pipelines.CapturePipeline": 100,  # sha256, size, time of the raw capture
     # to the archiver process: parsed in its workers, written by its one writer to SQLite
@@ -99,3 +104,6 @@ OGI_LIMITS = {}
 # List, column and portal pages a site's crawl may ask for: a trap of endless sub-columns,
 # pagers or calendars stops there (recorded as a 'budget' failure)
 OGI_MAX_LIST_PAGES = 200
+# Report pages and files a site's crawl may ask for in a run (a list that links one report
+# under endless query strings stops there)
+OGI_MAX_DOCUMENTS = 2000

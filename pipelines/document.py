@@ -121,18 +121,46 @@ def sniff_kind(body, content_type=None, url=None):
     if head[:3] == b"\xff\xd8\xff" or head[:8] == b"\x89PNG\r\n\x1a\n" or head[:4] == b"GIF8" \
             or (ct.startswith("image/") and looks_binary(body)):
         return "image"
+    wide = utf16(body)
+    if wide:
+        head = body[:2048].decode(wide, errors="replace").lstrip("\ufeff").lstrip().encode("utf-8", "replace")
     if re.match(rb"(?is)\s*(<!doctype html|<html|<head|<meta|<!--|<div|<table|<body|<p[\s>]|<span|<h[1-6])", head):
         return "html"
-    if looks_binary(body):
+    if looks_binary(body) and not wide:
         return "unreadable"
     if "html" in ct:
         return "html"
     return "text"
 
 
-# charsets a page may declare that no Chinese government page is really written in
-_NOT_DECLARABLE = {"iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii", "windows-1252", "cp1252"}
-_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030", "big5-hkscs": "big5hkscs"}
+# the charsets Chinese government pages are written in (by Python's name for each): a page
+# that declares another (latin-1, koi8-r, unicode_escape…) is not believed
+_CHINESE_CHARSETS = {"utf-8": "utf-8", "gb18030": "gb18030", "gbk": "gb18030", "gb2312": "gb18030",
+                     "cp936": "gb18030", "hz": "hz", "big5": "big5", "big5hkscs": "big5hkscs", "cp950": "cp950",
+                     "utf-16": "utf-16", "utf-16-le": "utf-16-le", "utf-16-be": "utf-16-be"}
+
+
+def _chinese_charset(name):
+    import codecs
+
+    try:
+        return _CHINESE_CHARSETS.get(codecs.lookup(name).name)
+    except (LookupError, TypeError, ValueError):
+        return None
+
+
+def utf16(body):
+    """'utf-16' (with a BOM), 'utf-16-le' or 'utf-16-be' when ``body`` is UTF-16 text, else None."""
+    if body[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    head = body[:400]
+    if len(head) >= 8:
+        even, odd = head[0::2], head[1::2]
+        if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.1 * len(even):
+            return "utf-16-le"
+        if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.1 * len(odd):
+            return "utf-16-be"
+    return None
 
 
 def declared_charsets(body, content_type=None):
@@ -147,18 +175,22 @@ def declared_charsets(body, content_type=None):
 
 
 def charset_of(body, declared=()):
-    """The charset ``body`` is written in, whatever its header or <meta> claim: UTF-8 when
-    its bytes are valid UTF-8 (GBK or Big5 text almost never is), else the first declared
-    charset that decodes it, else GB18030, else Big5; None when nothing decodes it."""
+    """The charset ``body`` is written in, whatever its header or <meta> claim: UTF-16 when
+    it has the bytes of it, UTF-8 when its bytes are valid UTF-8 (GBK or Big5 text almost
+    never is), else the first declared charset that is a Chinese one and decodes it, else
+    GB18030, else Big5; None when nothing decodes it."""
+    wide = utf16(body)
+    if wide:
+        return wide
     try:
         body.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError:
         pass
     for enc in [*declared, "gb18030", "big5"]:
-        if enc in _NOT_DECLARABLE:
+        enc = _chinese_charset(enc)
+        if enc is None or enc.startswith("utf"):
             continue
-        enc = _ALIASES.get(enc, enc)
         try:
             body.decode(enc)
             return enc
@@ -403,14 +435,58 @@ def _selector_matches(el, kind, value):
     return value in (el.get(kind) or "")
 
 
+# containers that only nest: a page that nests them thousands deep loses all below the
+# HTML parser's depth limit (~2,000), so they are taken out: blocks become line breaks
+_NESTING_BLOCKS = re.compile(r"</?(?:div|li|ul|ol|dl|dd|dt|section|article|center|form|blockquote)\b[^<>]{0,2000}>",
+                             re.I)
+_NESTING_INLINE = re.compile(r"</?(?:font|span|b|i|u|strong|em|small|big|nobr|label|ucapcontent)\b[^<>]{0,2000}>",
+                             re.I)
+_COUNTED = ("<a ", "<td", "<p>", "<p ", "<tr", "<br")
+
+
+_LAST_TEXT = re.compile(r">\s*([^<>\s][^<>]{0,200}?)\s*<")
+
+
+def lost_nesting(html, root):
+    """Whether the tree ``root`` of ``html`` lost part of it (the HTML parser stops at its
+    depth limit): fewer than half the links, cells, rows, paragraphs and line breaks the
+    markup writes, or not the page's last words."""
+    if root is None or html.count("<") < 2000:  # too few tags to nest past the limit
+        return False
+    lower = html.lower()
+    written = sum(lower.count(t) for t in _COUNTED)
+    if sum(1 for _ in root.iter("a", "td", "p", "tr", "br")) < written // 2:
+        return True
+    last = _LAST_TEXT.findall(html[-20_000:])
+    tail = last[-1].strip()[:20] if last else ""
+    return bool(tail) and "<" not in tail and tail not in "".join(root.itertext())
+
+
+def html_root(html, parser=None):
+    """The element tree of a page, whole: when the parser dropped much of a page (nested
+    past its depth limit), the page is parsed again with its nesting containers taken out.
+    Returns (root or None, whether it was flattened)."""
+    from lxml import etree
+
+    parser = parser if parser is not None else _html_xpaths()["parser"]
+    try:
+        root = etree.fromstring(html, parser)
+    except (ValueError, etree.ParserError, etree.XMLSyntaxError):
+        return None, False
+    if not lost_nesting(html, root):
+        return root, False
+    flat = _NESTING_INLINE.sub("", _NESTING_BLOCKS.sub("<br>", html))
+    try:
+        return etree.fromstring(flat, parser), True
+    except (ValueError, etree.ParserError, etree.XMLSyntaxError):
+        return root, False
+
+
 def html_document(html, url=None):
     from lxml import etree
 
     xp = _html_xpaths()
-    try:
-        tree = etree.fromstring(html, xp["parser"])
-    except (ValueError, etree.ParserError, etree.XMLSyntaxError):
-        tree = None
+    tree, flattened = html_root(html, xp["parser"])
     if tree is None:
         return Document(kind="html", warnings=["the HTML could not be read"])
     # what no reader wants: scripts, styles, form widgets, comments (their tails stay)

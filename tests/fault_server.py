@@ -82,6 +82,18 @@ def _challenge():
             b"</script></head><body></body></html>")
 
 
+def _gzip_bomb(mb):
+    import gzip
+
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=9) as f:
+        f.write(b"<html><body>")
+        chunk = b" " * (1 << 20)
+        for _ in range(mb):
+            f.write(chunk)
+    return out.getvalue()
+
+
 class FaultSite:
     """The site; starts serving on construction."""
 
@@ -95,6 +107,7 @@ class FaultSite:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.pdf = report_pdf()
+        self.bomb = _gzip_bomb(200)
         self.routes = self._routes()
         self.server = _Server(("127.0.0.1", 0), _Handler)
         self.server.site = self
@@ -123,7 +136,7 @@ class FaultSite:
             # served as GBK under a header (and a <meta>) that say UTF-8: archived, read right
             f"{c}201401/t20140122_80754.htm": ("lying_charset", "lying_charset", fx("fj_pingtan_county_2013.html")),
             # a list page that fails until healed, then lists a link that is gone
-            f"{c}index_1.htm": ("502", None, self._list(1)),
+            f"{c}index_1.htm": ("502", "gbk_as_latin1", self._list(1)),
             f"{c}201901/t20190122_80540.htm": ("404", "404", b""),
             # faults that never heal
             f"{c}201301/P020130125000000000001.pdf": ("truncated", "truncated", self.pdf),
@@ -134,6 +147,14 @@ class FaultSite:
             f"{c}201001/t20100120_2.htm": ("js_file", "js_file", b""),
             f"{c}201001/t20100120_3.htm": ("302_file", "302_file", b""),
             f"{c}201001/t20100120_4.htm": ("302_offsite", "302_offsite", b""),
+            f"{c}201001/t20100120_5.htm": ("302_javascript", "302_javascript", b""),
+            # a report page whose markup ends in 100,000 unclosed "<a " (a quadratic regex's undoing)
+            f"{c}201903/t20190329_1.htm": (None, None, fx("sh_gov_office_2019.html") + b"<a " * 100_000),
+            # a year column served as JSON, linking a gzip bomb; one in UTF-16, linking a 304 never asked for
+            f"{c}2016/index.htm": ("json", "json", self._year_column(2016, "t20170120_1.htm")),
+            f"{c}2016/t20170120_1.htm": ("gzip_bomb", "gzip_bomb", b""),
+            f"{c}2015/index.htm": ("utf16", "utf16", self._year_column(2015, "t20160120_1.htm")),
+            f"{c}2015/t20160120_1.htm": ("304", "304", b""),
         }
 
     HOSTILE_LINKS = [  # (title year, href): links a crawler must refuse, each in its own way
@@ -145,7 +166,14 @@ class FaultSite:
         (2010, f"{COLUMN}201001/t20100120_2.htm"),  # JS redirect to file://
         (2010, f"{COLUMN}201001/t20100120_3.htm"),  # 302 to file://
         (2010, f"{COLUMN}201001/t20100120_4.htm"),  # 302 to another host
+        (2010, f"{COLUMN}201001/t20100120_5.htm"),  # 302 to javascript:
+        (2005, "http://[2001:db8::1/x.html"),  # a malformed URL (an IPv6 host left open)
+        (2004, "http://127.0.0.1:9/zwgk/nb2004.htm"),  # another port of the site's host
     ]
+    COPIES = 30  # the 2025 report linked again under as many query strings: one report, 30 copies
+
+    def _year_column(self, year, href):
+        return _page(f"{year}年度", f'<div class="list"><ul><li><a href="./{href}">{_title(year)}</a></li></ul></div>')
 
     def _list(self, page):
         c = COLUMN
@@ -161,13 +189,19 @@ class FaultSite:
             links.append(f'<li><a href="./201401/t20140122_80754.htm">{_title(2013, "平潭县人民政府")[:-8]}'
                          f'政府信息公开工作年度报告</a><span>2014-01-22</span></li>')
             links += [f'<li><a href="{html.escape(href)}">{_title(y)}</a></li>' for y, href in self.HOSTILE_LINKS]
+            links.append(f'<li><a href="./201903/t20190329_1.htm">2019年上海市人民政府办公厅政府信息公开工作年度报告</a></li>')
+            links += [f'<li><a href="./202603/t20260313_105587.htm?from={i}">{_title(2025)}</a></li>'
+                      for i in range(self.COPIES)]
+            links += ['<li><a href="./2016/index.htm">2016年度</a></li>', '<li><a href="./2015/index.htm">2015年度</a></li>']
             pager = '<div class="page"><a href="index_1.htm">下一页</a></div>'
             # per-year sub-columns that nest without end (a trap), and an endless calendar
             sub = "".join(f'<a href="/zwgk/nb/y{y}/index.htm">{y}年度</a> ' for y in range(2019, 2019 + self.trap_width))
             body = f'<div class="list"><ul>{"".join(links)}</ul>{pager}</div><div class="side">{sub}</div>'
-        else:
-            body = (f'<div class="list"><ul><li><a href="./201901/t20190122_80540.htm">{_title(2018)}</a>'
-                    f'</li></ul></div>')
+        else:  # nested past the HTML parser's depth limit, 20,000 links in one <div>, served as GBK
+            # under a header that says ISO8859_1: the one report link is last
+            notices = "".join(f'<a href="./tzgg/{i}.htm">通知公告{i}</a><br>' for i in range(20_000))
+            body = (f'<div class="list">{"<font>" * 3000}{notices}<ul><li><a href="./201901/t20190122_80540.htm">'
+                    f'{_title(2018)}</a></li></ul></div>')
         return _page("政府信息公开年报_平潭综合实验区党工委管委会", body)
 
     def _trap(self, path, query=""):
@@ -230,7 +264,7 @@ def crawl_twice(folder, args, hang_seconds=6):
     registry, db = site.registry(folder), folder / "archive.db"
     command = [str(pathlib.Path(sys.executable).parent / "ogi-archive"), "crawl", "--sites", str(registry),
                "--db", str(db), *args]
-    out = {"db": db}
+    out = {"db": db, "base": site.base}
     try:
         for name in ("first", "second"):
             proc = subprocess.run(command, capture_output=True, text=True, timeout=300)
@@ -255,6 +289,8 @@ TRANSIENT = {  # fail until healed; the next run must fetch them
     f"{COLUMN}index_1.htm": "http",
 }
 PERMANENT = {  # fail on every run
+    f"{COLUMN}2016/t20170120_1.htm": "too_large",
+    f"{COLUMN}2015/t20160120_1.htm": "http",
     f"{COLUMN}201201/t20120120_1.htm": "too_large",
     f"{COLUMN}201201/t20120120_2.htm": "too_large",
     f"{COLUMN}201101/t20110120_1.htm": "empty",
@@ -263,11 +299,12 @@ REFUSED = {  # never fetched; recorded as refused (by the URL the site gave)
     "file:///etc/passwd", "file://127.0.0.1/etc/passwd", "ftp://127.0.0.1/pub/nb2007.pdf",
     "http://www.example-offsite.invalid/zwgk/nb2006.htm",
     f"{COLUMN}201001/t20100120_1.htm", f"{COLUMN}201001/t20100120_2.htm",
-    f"{COLUMN}201001/t20100120_3.htm", f"{COLUMN}201001/t20100120_4.htm",
+    f"{COLUMN}201001/t20100120_3.htm", f"{COLUMN}201001/t20100120_4.htm", f"{COLUMN}201001/t20100120_5.htm",
+    "http://[2001:db8::1/x.html", "http://127.0.0.1:9/zwgk/nb2004.htm",
 }
 # reports archived by the first run, and by the second (healed) one: URL path → report year
 FIRST_RUN_REPORTS = {f"{COLUMN}202603/t20260313_105587.htm": 2025, f"{COLUMN}201401/t20140122_80754.htm": 2013,
-                     f"{COLUMN}201301/P020130125000000000001.pdf": None}
+                     f"{COLUMN}201301/P020130125000000000001.pdf": None, f"{COLUMN}201903/t20190329_1.htm": 2019}
 HEALED_REPORTS = {f"{COLUMN}202503/t20250310_97791.htm": 2024, f"{COLUMN}202403/t20240308_87885.htm": 2023,
                   f"{COLUMN}202302/t20230220_80629.htm": 2022, f"{COLUMN}202202/t20220208_80613.htm": 2021,
                   f"{COLUMN}202103/t20210305_80595.htm": 2020, f"{COLUMN}202001/t20200120_80576.htm": 2019,
@@ -404,6 +441,28 @@ class _Handler(BaseHTTPRequestHandler):
     def _fault_302_offsite(self, body, ctype):
         self._send(302, b"", headers=[("Location", "http://www.example-offsite.invalid/nb.htm")],
                    what="302_offsite")
+
+    def _fault_302_javascript(self, body, ctype):
+        self._send(302, b"", headers=[("Location", "javascript:alert(1)")], what="302_javascript")
+
+    def _fault_gbk_as_latin1(self, body, ctype):
+        self._send(200, body.decode("utf-8").replace('charset="utf-8"', "").encode("gb18030"),
+                   "text/html; charset=ISO8859_1", what="gbk_as_latin1")
+
+    def _fault_json(self, body, ctype):
+        self._send(200, body, "application/json", what="json")
+
+    def _fault_utf16(self, body, ctype):
+        self._send(200, b"\xff\xfe" + body.decode("utf-8").replace('charset="utf-8"', "").encode("utf-16-le"),
+                   "text/html", what="utf16")
+
+    def _fault_gzip_bomb(self, body, ctype):
+        """200 KB of gzip that inflates to 200 MB of HTML: Content-Encoding does it for the server."""
+        self._send(200, self.site.bomb, "text/html; charset=utf-8", headers=[("Content-Encoding", "gzip")],
+                   what="gzip_bomb")
+
+    def _fault_304(self, body, ctype):
+        self._send(304, b"", what=304)
 
     def _fault_404(self, body, ctype):
         self._send(404, b"<html><body>not found</body></html>", what=404)

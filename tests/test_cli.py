@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from conftest import CORPUS, ROOT, needs_corpus, ogi
 
 SEED = CORPUS / "000_6f0d1c700e1760a4.txt"
@@ -95,3 +97,33 @@ def test_a_crawl_imports_only_the_installed_package_whatever_its_working_folder(
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert not list(tmp_path.glob("imported-*"))
     assert "5 in the archive" in proc.stdout
+
+
+@pytest.mark.parametrize("setting", ["OGI_CONCURRENT_SITES=abc", "OGI_PARSE_WORKERS=2.5", "DOWNLOAD_TIMEOUT=abc",
+                                     "OGI_LIMITS=notjson", 'OGI_LIMITS={"pages": "x"}', 'OGI_LIMITS={"foo": 1}',
+                                     "LOG_FILE=/nonexistent/folder/x.log", "OGI_REFETCH=maybe"])
+def test_a_bad_setting_is_one_line_and_exit_2(tmp_path, setting):
+    proc = ogi("crawl", "--db", tmp_path / "a.db", "-s", setting)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"ogi-archive: bad setting -s {setting}: ")
+    assert not (tmp_path / "a.db").exists()
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:99999/", "ftp://example.gov.cn/"])
+def test_a_bad_start_url_is_one_line_and_exit_2(tmp_path, url):
+    proc = ogi("crawl", "--db", tmp_path / "a.db", "--start-url", url)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("ogi-archive crawl: bad start URL: ")
+
+
+def test_the_lock_holds_through_a_symlink(tmp_path):
+    """Two paths to one archive are one archive: a crawl through a symlink waits its turn (exit 4)."""
+    from crawler.runner import ArchiveLock
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    with ArchiveLock(tmp_path / "real" / "a.db"):
+        proc = ogi("crawl", "--db", tmp_path / "link" / "a.db", "--start-url", "http://127.0.0.1:9/")
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert "another crawl is running" in proc.stderr

@@ -11,22 +11,29 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import BIN, ogi, rows
-from fault_server import COLUMN, FIRST_RUN_REPORTS, HEALED_REPORTS, PERMANENT, REFUSED, TRANSIENT, crawl_twice
+from fault_server import (COLUMN, FIRST_RUN_REPORTS, HEALED_REPORTS, PERMANENT, REFUSED, TRANSIENT, FaultSite,
+                          crawl_twice)
 from sites_server import SITES, fixture_entry, serve
 
 FAST = ("-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=0",
         "-s", "DOWNLOAD_TIMEOUT=2", "-s", "DOWNLOAD_MAXSIZE=2000000", "-s", "OGI_MAX_LIST_PAGES=40")
 
 
-def path_of(url):
-    parts = urlsplit(url)
-    return parts.path if parts.scheme in ("http", "https") and parts.hostname == "127.0.0.1" else url
+def path_of(url, base=None):
+    """A URL of the fault site as its path (other URLs as they are)."""
+    base = base or BASE[0]
+    return urlsplit(url).path if url.startswith(base + "/") else url
+
+
+BASE = [""]  # the fault site's http://127.0.0.1:PORT, once it is serving
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Two crawls of the fault site: one while it fails, one after it has healed."""
-    return crawl_twice(tmp_path_factory.mktemp("faults"), FAST)
+    out = crawl_twice(tmp_path_factory.mktemp("faults"), FAST)
+    BASE[0] = out["base"]
+    return out
 
 
 def test_one_crawl_of_a_failing_site_finishes_and_says_the_site_failed(runs):
@@ -90,6 +97,25 @@ def test_what_could_be_archived_was_and_right(runs):
     assert county["title"] == "平潭县人民政府2013年政府信息公开工作年度报告" and county["n_cells"] > 0
     pdf = got[f"{COLUMN}201301/P020130125000000000001.pdf"]  # a truncated file: kept, with the reason
     assert pdf["parse_status"] == "error" and "could not be read" in pdf["parse_error"]
+    # 100,000 unclosed "<a " after a report: read, in no time (a quadratic regex took minutes)
+    assert got[f"{COLUMN}201903/t20190329_1.htm"]["n_cells"] > 0
+
+
+def test_one_report_under_many_query_strings_is_one_report_and_its_copies(runs):
+    _, _, _, reports, _ = runs["first"]
+    assert len(reports) == len(FIRST_RUN_REPORTS)
+    (report,) = [r for r in reports if r["url"].endswith("t20260313_105587.htm")]
+    copies = rows(runs["db"], "select url from report_copies where report_id = ?", report["id"])
+    assert len(copies) == FaultSite.COPIES and all("?from=" in c["url"] for c in copies)
+
+
+def test_a_304_never_asked_for_and_a_gzip_bomb_are_failures(runs):
+    _, _, failures, _, _ = runs["first"]
+    by_path = {path_of(f["url"]): f for f in failures}
+    not_modified = by_path[f"{COLUMN}2015/t20160120_1.htm"]  # linked from a UTF-16 year column
+    assert not_modified["status"] == 304 and "no validators" in not_modified["reason"]
+    bomb = by_path[f"{COLUMN}2016/t20170120_1.htm"]  # linked from a year column served as JSON
+    assert bomb["kind"] == "too_large" and "DOWNLOAD_MAXSIZE" in bomb["reason"]
 
 
 def test_the_next_run_asks_for_the_failures_first(runs):
@@ -210,6 +236,28 @@ def test_a_run_stopped_between_a_page_and_its_attachment_leaves_the_report_pendi
         assert report["parse_status"] == "ok"
         statuses = [r["status"] for r in rows(db, "select status from crawl_runs order by id")]
         assert statuses == ["interrupted" if sig == signal.SIGKILL else "failed", "ok"]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_documents_a_site_may_ask_for_are_bounded(tmp_path):
+    """OGI_MAX_DOCUMENTS: a list linking one report under endless query strings stops there,
+    says so, and marks nothing removed (the crawl did not see everything)."""
+    server, base = serve(SITES / "attachments")
+    try:
+        registry, db = _registry(tmp_path, base), tmp_path / "a.db"
+        assert ogi("crawl", "--sites", registry, "--db", db, "-s", "DOWNLOAD_DELAY=0").returncode == 0
+        before = rows(db, "select count(*) as n from reports")[0]["n"]
+        server.clear_log()
+        proc = ogi("crawl", "--sites", registry, "--db", db, "-s", "DOWNLOAD_DELAY=0", "-s", "OGI_REFETCH=True",
+                   "-s", "OGI_MAX_DOCUMENTS=2")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        documents = [p for _, p, _ in server.requests if "/index" not in p and p != "/robots.txt"
+                     and not p.endswith("/zfxxgknb/")]
+        assert len(documents) == 2, documents
+        assert "discovery stopped at the page budget on 1 sites" in proc.stdout
+        assert rows(db, "select count(*) as n from reports where removed_at is null")[0]["n"] == before
     finally:
         server.shutdown()
         server.server_close()

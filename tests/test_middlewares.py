@@ -95,3 +95,28 @@ def test_every_failure_has_a_reason_even_when_its_exception_says_nothing():
                 ResponseNeverReceived([Failure(tx.ConnectionDone())]), tx.ConnectionLost(), ValueError()):
         kind, status, name, reason = describe_exception(exc, req, maxsize=1000)
         assert kind in ("timeout", "network", "too_large", "error") and reason.strip() and name, exc
+
+
+def test_another_port_of_the_sites_host_is_not_the_site():
+    mw = policy("http://127.0.0.1:8123/zwgk/")
+    assert mw.process_request(Request("http://127.0.0.1:8123/a.html")) is None
+    assert mw.process_request(Request("http://127.0.0.1/a.html")) is None  # 80 and 443 stay open
+    with pytest.raises(IgnoreRequest, match="port 9"):
+        mw.process_request(Request("http://127.0.0.1:9/admin"))
+
+
+@pytest.mark.parametrize("declared", ["ISO8859_1", "iso_8859-1", "windows-1251", "koi8-r", "unicode_escape",
+                                      "undefined", "utf_16_be"])
+def test_a_charset_no_chinese_page_is_written_in_is_not_believed(declared):
+    from pipelines.document import charset_of
+
+    body = "平潭综合实验区2019年度政府信息公开工作年度报告".encode("gbk")
+    assert charset_of(body, [declared]) == "gb18030"
+
+
+def test_utf16_pages_are_read_as_text():
+    from pipelines.document import decode, sniff_kind
+
+    page = "<html><head><title>某县2020年政府信息公开工作年度报告</title></head><body>一、总体情况</body></html>"
+    for body in (page.encode("utf-16"), page.encode("utf-16-le"), page.encode("utf-16-be")):
+        assert sniff_kind(body) == "html" and "某县2020年" in decode(body)

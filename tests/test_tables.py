@@ -137,3 +137,15 @@ def test_reading_many_pages_keeps_none_of_them():
     for i in range(300):
         load_document(page.replace("</body>", f"<p>第{i}页</p></body>").encode(), "text/html")
     assert rss_mb() - before < 15  # 300 pages kept would be ~45 MB
+
+
+def test_a_report_nested_past_the_html_parsers_depth_is_read_whole():
+    """libxml2 stops at its depth limit: a page that wraps its report in 3,000 unclosed
+    containers would parse to nothing below them; it is parsed again, flattened."""
+    from conftest import FIXTURES
+
+    page = (FIXTURES / "reports" / "fj_pingtan_2024.html").read_text(encoding="utf-8")
+    deep = page.replace("<body>", "<body>" + "<div><font>" * 3000, 1)
+    whole = load_document(page.encode(), "text/html")
+    flattened = load_document(deep.encode(), "text/html")
+    assert len(read_tables(flattened.rows).cells) == len(read_tables(whole.rows).cells) == 200

@@ -6,6 +6,7 @@ sub-columns and redirect shells.  A start URL may be a column or a home page: fr
 home page the 年报 column is found by its link text.  Family classes only say what
 is peculiar to their CMS.
 """
+import itertools
 import re
 from datetime import datetime, timezone
 from urllib.parse import urlparse
@@ -34,15 +35,15 @@ YEAR_COLUMN = re.compile(r"^(?:19|20)\d\d\s*年?度?(?:政府信息公开)?(?:�
 # Portal pages that lead to the column (followed from a home page only)
 PORTAL_TEXT = re.compile(r"^(?:政府信息公开|信息公开|政务公开|政府信息公开专栏|信息公开目录|政府信息公开目录)$")
 NEXT_TEXT = {"下一页", "下页", "下一頁", "后页", "後頁", ">", "›", "»"}
-HREF = re.compile(r"""<a\s[^>]*?href\s*=\s*["']([^"'#][^"']*)["']""", re.I)
+# bounded, so that a page of 200,000 unclosed "<a " costs a linear scan, not a quadratic one
+HREF = re.compile(r"""<a\s[^>]{0,500}?href\s*=\s*["']([^"'#][^"'<>]{0,2000})["']""", re.I)
 DATE_NEAR = re.compile(r"((?:19|20)\d\d)[-/.年](\d{1,2})[-/.月](\d{1,2})")
 ONCLICK_URL = re.compile(r"""['"]((?:https?://[^'"\s]+|/[^'"\s]*|\.{1,2}/[^'"\s]*)\.(?:s?html?|jsp|pdf|docx?|xlsx?|wps))['"]""")
 JS_REDIRECT = re.compile(r"""(?:window\.|document\.|top\.)?location(?:\.href)?\s*=\s*['"]([^'"]+)['"]|location\.replace\(\s*['"]([^'"]+)['"]""")
 META_REFRESH = re.compile(r"""<meta[^>]+http-equiv=["']?refresh["']?[^>]+content=["']?\d+\s*;\s*url=([^"'>\s]+)""", re.I)
 # read from the page's element tree directly (a parsel Selector for every link costs more)
 _TEXTS = etree.XPath("descendant-or-self::text()", smart_strings=False)  # what parsel's a::text gives
-_NEAR = etree.XPath("following-sibling::*[1]//text() | following-sibling::text()[1] | ../*//text()",
-                   smart_strings=False)
+_PARENT_TEXT = etree.XPath("../*//text()", smart_strings=False)
 REPORT_BODY = re.compile(r"总体情况|总体情況|總體情況|主动公开政府信息情况|收到和处理|本年新收|行政复议|信息公开.{0,6}情况|公开工作.{0,4}情况")
 
 
@@ -60,7 +61,7 @@ def is_report_title(title):
 # what anti-bot walls (瑞数, 加速乐, 阿里云 WAF, Cloudflare…) put in the page they answer with
 CHALLENGE_MARKERS = re.compile(r"__jsl_clearance|acw_sc__v2|\$_ts\s*=|cdn-cgi/challenge|challenge-platform|_waf_|"
                                r"滑动验证|安全验证|人机验证|访问验证|请开启\s*JavaScript|enable JavaScript", re.I)
-_MARKUP = re.compile(r"<script.*?</script>|<style.*?</style>|<!--.*?-->|<[^>]+>", re.S | re.I)
+_VISIBLE = etree.XPath("//text()[not(ancestor::script) and not(ancestor::style)]", smart_strings=False)
 
 
 def not_a_document(response):
@@ -72,7 +73,7 @@ def not_a_document(response):
     if not hasattr(response, "text") or len(body) > 200_000:
         return None
     html = response.text
-    visible = squash(_MARKUP.sub("", html))
+    visible = squash(" ".join(_VISIBLE(response.selector.root))) if hasattr(response, "selector") else html
     scripted = re.search(r"<script", html, re.I)
     if scripted and len(visible) < 20:
         return "challenge", (f"an anti-bot challenge: HTTP {response.status}, {len(body):,} bytes of script "
@@ -110,9 +111,11 @@ class ReportSpider(scrapy.Spider):
         self.site = site
         self.start_urls = list(site.start_urls)
         self.allowed_domains = sorted({urlparse(u).hostname for u in site.start_urls} | set(site.allowed_domains))
+        self.allowed_ports = {80, 443} | {urlparse(u).port for u in site.start_urls if urlparse(u).port}
         self.list_pages_seen = 0
         self.discovered = 0  # list, column and portal pages asked for (OGI_MAX_LIST_PAGES)
         self.list_urls = set()
+        self.documents = 0  # report pages and files asked for (OGI_MAX_DOCUMENTS)
         self.budget_spent = False
         self.known = {}
 
@@ -154,10 +157,15 @@ class ReportSpider(scrapy.Spider):
             failure["fetch_role"])
         if callback is None:
             return None
-        kwargs = failure.get("request") or {}
+        asked = failure.get("request") or {}
+        depth = asked.get("depth") if isinstance(asked.get("depth"), int) else 0
         if failure["fetch_role"] == "list":
-            kwargs = {"depth": int(kwargs.get("depth") or 0)}
+            kwargs = {"depth": depth}
             self.discovered += 1
+        elif failure["fetch_role"] == "report":
+            kwargs = {"listing": asked.get("listing") or {"list_title": None, "list_date": None}, "depth": depth}
+        else:
+            kwargs = {"page": asked.get("page") or {"list_title": None, "list_date": None}}
         return scrapy.Request(failure["url"], callback=callback, cb_kwargs=kwargs, errback=self.failed, priority=100)
 
     def follow_document(self, response, url, callback, cb_kwargs):
@@ -170,9 +178,12 @@ class ReportSpider(scrapy.Spider):
         """
         from archive.store import url_key
 
-        known = self.known.get(url_key(url))
+        try:
+            known = self.known.get(url_key(url))
+        except ValueError as e:  # a malformed link: refused, recorded; the page's other links go on
+            return self.follow(response, url, callback=callback, cb_kwargs=cb_kwargs, error=e)
         if known is None:
-            return response.follow(url, callback=callback, cb_kwargs=cb_kwargs, errback=self.failed)
+            return self.document_request(response, url, callback, cb_kwargs)
         listing = cb_kwargs.get("listing") or cb_kwargs.get("page") or {}
         same_title = known.get("list_title") in (None, listing.get("list_title"))
         if same_title and _age_days(known["fetched_at"]) < self.crawler.settings.getfloat("OGI_RECHECK_DAYS", 7):
@@ -182,7 +193,36 @@ class ReportSpider(scrapy.Spider):
             headers["If-None-Match"] = known["etag"]
         if known["last_modified"]:
             headers["If-Modified-Since"] = known["last_modified"]
-        return response.follow(url, callback=callback, cb_kwargs=cb_kwargs, headers=headers, errback=self.failed)
+        return self.document_request(response, url, callback, cb_kwargs, headers=headers)
+
+    def document_request(self, response, url, callback, cb_kwargs, **kw):
+        """A request for a report page or file, within the site's budget of documents a run
+        (OGI_MAX_DOCUMENTS): a list that links one report under endless query strings stops
+        there, once, with a warning (and its reports are not marked removed)."""
+        limit = self.crawler.settings.getint("OGI_MAX_DOCUMENTS", 2000)
+        if self.documents >= limit:
+            if not self.budget_spent:
+                self.budget_spent = True
+                self.crawler.stats.inc_value("ogi/budget_spent")
+                self.logger.warning("stopped at %d report pages and files (OGI_MAX_DOCUMENTS); first not "
+                                    "followed: %s", limit, url)
+            return None
+        self.documents += 1
+        return self.follow(response, url, callback=callback, cb_kwargs=cb_kwargs, **kw)
+
+    def not_modified(self, response, role, listing=None, page=None):
+        """A 304: the archived document is unchanged — if a conditional request was made for
+        one the archive holds; else the server said nothing of use, and that is a failure."""
+        from archive.store import url_key
+
+        asked = response.request.headers
+        if (asked.get("If-None-Match") or asked.get("If-Modified-Since")) and url_key(response.url) in self.known:
+            return self.seen(response.url, listing=listing, page=page)
+        self.crawler.stats.inc_value("ogi/errors")
+        reason = "HTTP 304 Not Modified to a request that had no validators: the document was never sent"
+        self.logger.error("failed: %s: %s", response.request.url, reason)
+        return self.failure_item(self.asked_url(response), role, "http", reason, status=304,
+                                 request={"listing": listing} if role == "report" else {"page": page})
 
     def seen(self, url, listing=None, page=None):
         """An item saying archived reports are still listed on their site, unchanged
@@ -216,6 +256,21 @@ class ReportSpider(scrapy.Spider):
             self.logger.error("failed: %s: %s", first, reason)
         return self.failure_item(first, role, kind, reason, status=status, exception=exception,
                                  attempts=1 + request.meta.get("retry_times", 0), request=request.cb_kwargs)
+
+    def unreadable(self, response, exception):
+        """What a callback that raised on ``response`` leaves: a report page or file is
+        archived as it came (the parser will say what it makes of it); a list page is a
+        failure with the reason."""
+        role = self.FETCH_ROLES.get(getattr(response.request.callback, "__name__", None), "other")
+        kwargs = response.request.cb_kwargs
+        reason = f"the spider could not read it: {type(exception).__name__}: {exception}"[:500]
+        if role in ("report", "attachment"):
+            self.logger.warning("%s: %s; archived as it came", response.request.url, reason)
+            return [self.capture(response, role="report", **(kwargs.get("listing") or kwargs.get("page") or {}))]
+        self.crawler.stats.inc_value("ogi/errors")
+        self.logger.error("failed: %s: %s", response.request.url, reason)
+        return [self.failure_item(self.asked_url(response), role, "error", reason, status=response.status,
+                                  request=kwargs)]
 
     def failure_item(self, url, role, kind, reason, status=None, exception=None, attempts=1, request=None):
         """An item recording a failed or refused fetch (the archive's ``fetch_failures``)."""
@@ -257,7 +312,27 @@ class ReportSpider(scrapy.Spider):
 
     # ---- list pages --------------------------------------------------------------------
 
+    @staticmethod
+    def as_page(response):
+        """``response`` as an HTML response when its bytes are a page or text, whatever its
+        content type (application/json, octet-stream…); a binary one as it is."""
+        from scrapy.http import HtmlResponse
+
+        from pipelines.document import sniff_kind
+
+        if isinstance(response, HtmlResponse) or sniff_kind(response.body[:4096]) not in ("html", "text"):
+            return response
+        return response.replace(cls=HtmlResponse)
+
     def parse(self, response, depth=0):
+        response = self.as_page(response)
+        if not hasattr(response, "selector"):
+            self.crawler.stats.inc_value("ogi/errors")
+            reason = f"a list page that is not a page: {len(response.body):,} bytes of binary data"
+            self.logger.error("failed: %s: %s", response.request.url, reason)
+            yield self.failure_item(self.asked_url(response), "list", "error", reason, status=response.status,
+                                    request={"depth": depth})
+            return
         for out in self._parse_list(response, depth):
             if isinstance(out, scrapy.Request) and out.callback == self.parse:
                 out = self.discover(out)
@@ -296,15 +371,15 @@ class ReportSpider(scrapy.Spider):
                     out = self.follow_document(response, url, self.parse_attachment, {"page": meta})
                 else:
                     out = self.follow_document(response, url, self.parse_report, {"listing": meta, "depth": depth})
-                if isinstance(out, dict):  # archived, still listed: one 'seen' item for the whole page
+                if isinstance(out, dict) and out["role"] == "seen":  # archived, still listed: one item a page
                     seen = out if seen is None else {**seen, "urls": seen["urls"] + out["urls"]}
-                else:
+                elif out is not None:
                     yield out
         if seen is not None:
             yield seen
         if depth < self.max_depth:
             for url in self.column_links(response, portal=depth == 0 and not found):
-                yield response.follow(url, callback=self.parse, cb_kwargs={"depth": depth + 1}, errback=self.failed)
+                yield self.follow(response, url, callback=self.parse, cb_kwargs={"depth": depth + 1})
         if self.list_pages_seen < self.max_list_pages:
             for request in self.next_pages(response, depth):
                 yield request
@@ -322,9 +397,24 @@ class ReportSpider(scrapy.Spider):
             return None
         return response.urljoin(next(g for g in m.groups() if g))
 
+    def page_root(self, response):
+        """The page's element tree, whole: a page nested past the HTML parser's depth limit
+        (thousands of unclosed <font> or <div>) is parsed again with its nesting taken out.
+        (The last page's tree is kept: its links, columns and pagers are read one after another.)"""
+        cached = getattr(self, "_root", None)
+        if cached is not None and cached[0] is response:
+            return cached[1]
+        from pipelines.document import html_root, lost_nesting
+
+        root = response.selector.root
+        if lost_nesting(response.text, root):
+            root = html_root(response.text)[0] or root
+        self._root = (response, root)
+        return root
+
     def list_items(self, response):
         """(absolute url, title, date or None) for each link of a list page, onclick-only ones too."""
-        yield from self.link_items(response, response.selector.root)
+        yield from self.link_items(response, self.page_root(response))
 
     def link_items(self, response, root):
         for a in root.iter("a"):
@@ -337,33 +427,58 @@ class ReportSpider(scrapy.Spider):
                 href = m.group(1)
             if href.startswith(("#", "mailto:")):
                 continue
-            yield response.urljoin(href), title.strip(), self._date_near(a)
+            try:
+                url = response.urljoin(href)
+            except ValueError:
+                url = href  # malformed (an unclosed IPv6 host…): follow() records it as refused
+            yield url, title.strip(), self._date_near(a)
 
     @staticmethod
     def _date_near(a):
-        m = DATE_NEAR.search(" ".join(_NEAR(a)))
+        # the text right after the link, and the next element's (walked in Python: the XPath
+        # axes for it scan every following sibling, and a <div> of 20,000 links made that quadratic)
+        near = [a.tail or ""]
+        following = a.getnext()
+        if following is not None:
+            near.append(" ".join(_TEXTS(following))[:200])
+        parent = a.getparent()
+        # a <li> or a table row; not a <div> of 5,000 links (and counted up to 13 only: lxml's len()
+        # walks every child, which for each of 20,000 links was quadratic)
+        if parent is not None and sum(1 for _ in itertools.islice(parent.iterchildren(), 13)) <= 12:
+            near += _PARENT_TEXT(a)
+        m = DATE_NEAR.search(" ".join(near))
         return "-".join((m.group(1), m.group(2).zfill(2), m.group(3).zfill(2))) if m else None
 
     def column_links(self, response, portal=False):
         """Links to the annual-report column and its per-year sub-columns (and, from a
         home page with no reports on it, to the 信息公开 portal)."""
-        for a in response.selector.root.iter("a"):
+        for a in self.page_root(response).iter("a"):
             text = " ".join(_TEXTS(a)).strip() or a.get("title", "")
             href = a.get("href") or ""
             if not href or href.startswith(("javascript", "#", "mailto:")) or ATTACHMENT_EXT.search(href):
                 continue
             if is_column_link(text) or (portal and PORTAL_TEXT.match(squash(to_simplified(text)))):
-                url = response.urljoin(href)
-                if urlparse(url).hostname in self.allowed_domains:
+                try:
+                    url = response.urljoin(href)
+                    host = urlparse(url).hostname
+                except ValueError:  # a malformed link is no column
+                    continue
+                if host in self.allowed_domains:
                     yield url
 
     def next_pages(self, response, depth):
         """Requests for the column's further list pages: 下一页 links inside the column."""
         here = urlparse(response.url).path.rsplit("/", 1)[0]
-        for a in response.selector.root.iter("a"):
+        for a in self.page_root(response).iter("a"):
             text = "".join(_TEXTS(a)).strip()
-            url = response.urljoin(a.get("href") or "")
-            if text in NEXT_TEXT and urlparse(url).path.startswith(here) and url != response.url:
+            if text not in NEXT_TEXT:
+                continue
+            try:
+                url = response.urljoin(a.get("href") or "")
+                path = urlparse(url).path
+            except ValueError:
+                continue
+            if path.startswith(here) and url != response.url:
                 yield scrapy.Request(url, callback=self.parse, cb_kwargs={"depth": depth}, errback=self.failed)
 
     # ---- reports -----------------------------------------------------------------------
@@ -372,8 +487,9 @@ class ReportSpider(scrapy.Spider):
         """A report page.  A short page that only points at an attachment yields the
         attachment; a page that turns out to be a list (a sub-column titled like a
         report, 2019年政府信息公开年报) is read as one."""
+        response = self.as_page(response)
         if response.status == 304:
-            yield self.seen(response.url, listing=listing)
+            yield self.not_modified(response, "report", listing=listing)
             return
         if len(response.body) > limits.LIMITS.markup_bytes:  # archived as it came; the archiver says too_large
             yield self.capture(response, role="report", **listing)
@@ -425,13 +541,30 @@ class ReportSpider(scrapy.Spider):
 
     def parse_attachment(self, response, page):
         if response.status == 304:
-            yield self.seen(response.url, page=page)
+            yield self.not_modified(response, "attachment", page=page)
             return
         challenge = self.challenged(response, "attachment", {"page": page})
         if challenge is not None:
             yield challenge
             return
         yield self.capture(response, role="report", **page)
+
+    def follow(self, response, url, error=None, **kw):
+        """A request for a link of ``response``, or, for a URL no request can be made of (a
+        malformed IPv6 host, a port out of range: ``error``), a failure item saying so."""
+        enc = (getattr(response, "encoding", None) or "utf-8").lower().replace("_", "-")
+        try:  # a UTF-16 page's encoding would encode the request's header names too
+            if error is not None:
+                raise error
+            return response.follow(url, errback=self.failed, encoding="utf-8" if enc.startswith("utf-16") or
+                                   enc.startswith("utf-32") else enc, **kw)
+        except ValueError as e:
+            callback = kw.get("callback")
+            role = self.FETCH_ROLES.get(getattr(callback, "__name__", None), "other")
+            self.crawler.stats.inc_value("ogi/refused")
+            self.logger.info("not fetched: %s: a malformed URL (%s)", url, e)
+            return self.failure_item(str(url)[:2000], role, "refused", f"a malformed URL: {e}",
+                                     request=kw.get("cb_kwargs"))
 
     MAX_SHELLS = 5
 
@@ -444,7 +577,7 @@ class ReportSpider(scrapy.Spider):
             return self.failure_item(self.asked_url(response), self.FETCH_ROLES.get(callback.__name__, "other"),
                                      "redirect", f"{hops - 1} redirect shells in a row (the last points to {target})",
                                      request=cb_kwargs)
-        return response.follow(target, callback=callback, cb_kwargs=cb_kwargs, errback=self.failed, dont_filter=True,
+        return self.follow(response, target, callback=callback, cb_kwargs=cb_kwargs, dont_filter=True,
                                meta={"ogi_from": self.asked_url(response), "ogi_shells": hops})
 
     @staticmethod
