@@ -176,7 +176,6 @@ class FaultSite:
         return _page(f"{year}年度", f'<div class="list"><ul><li><a href="./{href}">{_title(year)}</a></li></ul></div>')
 
     def _list(self, page):
-        c = COLUMN
         if page == 0:
             items = [(2025, "202603/t20260313_105587.htm"), (2024, "202503/t20250310_97791.htm"),
                      (2023, "202403/t20240308_87885.htm"), (2022, "202302/t20230220_80629.htm"),
@@ -186,10 +185,10 @@ class FaultSite:
                      (2011, "201101/t20110120_1.htm"), (2012, "201301/P020130125000000000001.pdf")]
             links = [f'<li><a href="./{href}" title="{_title(y)}">{_title(y)}</a><span>{y + 1}-01-20</span></li>'
                      for y, href in items]
-            links.append(f'<li><a href="./201401/t20140122_80754.htm">{_title(2013, "平潭县人民政府")[:-8]}'
-                         f'政府信息公开工作年度报告</a><span>2014-01-22</span></li>')
+            links.append('<li><a href="./201401/t20140122_80754.htm">平潭县人民政府2013年政府信息公开工作年度报告</a>'
+                         '<span>2014-01-22</span></li>')
             links += [f'<li><a href="{html.escape(href)}">{_title(y)}</a></li>' for y, href in self.HOSTILE_LINKS]
-            links.append(f'<li><a href="./201903/t20190329_1.htm">2019年上海市人民政府办公厅政府信息公开工作年度报告</a></li>')
+            links.append('<li><a href="./201903/t20190329_1.htm">2019年上海市人民政府办公厅政府信息公开工作年度报告</a></li>')
             links += [f'<li><a href="./202603/t20260313_105587.htm?from={i}">{_title(2025)}</a></li>'
                       for i in range(self.COPIES)]
             links += ['<li><a href="./2016/index.htm">2016年度</a></li>', '<li><a href="./2015/index.htm">2015年度</a></li>']

@@ -1,6 +1,5 @@
 """The real spiders and pipelines on the bundled mirror, served on 127.0.0.1."""
 import json
-import sqlite3
 
 from conftest import CORPUS, ROOT, needs_corpus, rows
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from conftest import FIXTURES, ogi, rows
-from hostile import HOSTILE, write_all
+from hostile import write_all
 from sites_server import serve, site_entry
 
 from crawler.pool import Budget, ParsePool
