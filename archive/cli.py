@@ -30,7 +30,7 @@ def _quiet():
 
 
 # what a file's extension claims it is (a claim: its bytes decide; see pipelines.document.sniff_kind)
-_CLAIMED_TYPE = {".md": "text/markdown", ".txt": "text/plain", ".pdf": "application/pdf",
+_CLAIMED_TYPE = {".html": "text/html", ".htm": "text/html", ".shtml": "text/html", ".md": "text/markdown", ".txt": "text/plain", ".pdf": "application/pdf",
                  ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                  ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  ".xls": "application/vnd.ms-excel", ".doc": "application/msword", ".wps": "application/msword"}
@@ -50,7 +50,8 @@ def parse(path, url, full, seconds, memory_mb):
     hostile file ends as a status, never a crash.  Exits 0 when the report was parsed;
     5 (the JSON still printed, the reason on stderr) when it was not: needs OCR or
     conversion, too large (over a limit of size, pages, cells, time or memory) or
-    unreadable; 2 when the file cannot be opened.
+    unreadable; 2, with one line and no JSON, when the file cannot be opened, is empty, or is
+    binary data in no format it reads.
 
     Example:
 
@@ -66,6 +67,10 @@ def parse(path, url, full, seconds, memory_mb):
         click.echo(f"ogi-archive parse: cannot read {path}: {e.strerror}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     ctype = _CLAIMED_TYPE.get(path.suffix.lower())
+    unusable = _unusable(body, ctype, path.name)
+    if unusable:
+        click.echo(f"ogi-archive parse: {path}: {unusable}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     pool = ParsePool(1, Budget(seconds=seconds, memory_mb=memory_mb, retries=0, niceness=0), context="fork",
                      initializer=_quiet)
     try:  # the parser is imported here, before the fork: the worker starts with it
@@ -80,6 +85,21 @@ def parse(path, url, full, seconds, memory_mb):
     if status != "ok":
         click.echo(f"ogi-archive parse: {path}: {status}: {reason}", err=True)
         sys.exit(EXIT_NOT_PARSED)
+    if not report.get("cells"):
+        why = next((w for w in report.get("warnings") or [] if w.startswith("not an annual report")),
+                   "none of the report's statistics tables was found")
+        click.echo(f"ogi-archive parse: {path}: no cells: {why}", err=True)
+
+
+def _unusable(body, content_type, name):
+    """Why a file is no document at all (empty, or bytes of no format and no text), or None."""
+    from pipelines.document import sniff_kind
+
+    if not body.strip(b" \t\r\n\x00\xef\xbb\xbf"):
+        return "empty file (no document to parse)" if not body else "blank file (only whitespace)"
+    if sniff_kind(body[:65536], content_type, name) == "unreadable":
+        return f"binary data in no format this parser reads (it starts {body[:8].hex(' ')})"
+    return None
 
 
 NEEDS_OCR = "select count(*) from reports where parse_status = 'needs_ocr'"

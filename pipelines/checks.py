@@ -77,3 +77,35 @@ def legacy_checks(cells):
                 out.append({"rule": rule, "subject": col, "ok": _close(sum(parts), total[0]),
                             "expected": sum(parts), "actual": total[0]})
     return out
+
+
+def cells_through(check, cells):
+    """The cells a failed identity runs through (its subject is a row or a column)."""
+    rule, subject = check["rule"], check["subject"]
+    if rule == "requests.balance":
+        rows = ("new_received", "carried_over", "total_processed", "carried_forward")
+        return [c for c in cells if c["table"] == "requests" and c["column"] == subject and c["row"] in rows]
+    if rule == "requests.row_total":
+        return [c for c in cells if c["table"] == "requests" and c["row"] == subject]
+    if rule == "requests.outcome_total":
+        rows = set(OUTCOME_ROWS) | {"total_processed"}
+        return [c for c in cells if c["table"] == "requests" and c["column"] == subject and c["row"] in rows]
+    if rule == "review_litigation.total":
+        return [c for c in cells if c["table"] == "review_litigation" and c["row"] == subject]
+    if rule.startswith("legacy."):
+        return [c for c in cells if c["table"] == "legacy" and c["column"] == subject]
+    return []
+
+
+def mark_uncertain(cells, checks):
+    """Every cell an identity runs through that fails is marked ``uncertain``; one warning
+    a failed identity names its table (the report's own figures may not add up: the
+    cells are as printed, the doubt is the researcher's to settle)."""
+    warnings = []
+    for check in checks:
+        if check["ok"] is False:
+            for cell in cells_through(check, cells):
+                cell["uncertain"] = True
+            warnings.append(f"{check['rule'].split('.')[0]}: {check['rule']} fails for {check['subject']} "
+                            f"(expected {check['expected']:g}, printed {check['actual']:g}): its cells marked uncertain")
+    return warnings

@@ -41,6 +41,7 @@ class Row:
     cells: list  # in a grid, "" is a blank cell and None the placeholder of a merged cell (PDF)
     grid: bool = False  # True for a table row (cells are positions); False for a line of text
     prose: bool = False  # a line known to lie outside any table (PDF text beside ruled tables)
+    via: str = None  # what the row was read from: html, pipe, tsv, docx, sheet, pdf (None: a line of text)
 
     @property
     def text(self):
@@ -105,7 +106,7 @@ def sniff_kind(body, content_type=None, url=None):
     only decide between the kinds a zip or an OLE2 file may be.  Bytes that are neither
     a known format nor text are ``unreadable``."""
     ct = (content_type or "").lower()
-    head = body[:1024].lstrip()
+    head = body[:4096].lstrip()
     path = (url or "").lower().split("?")[0].split("#")[0]
     if b"%PDF-" in body[:1024]:
         return "pdf"
@@ -124,13 +125,31 @@ def sniff_kind(body, content_type=None, url=None):
     wide = utf16(body)
     if wide:
         head = body[:2048].decode(wide, errors="replace").lstrip("\ufeff").lstrip().encode("utf-8", "replace")
-    if re.match(rb"(?is)\s*(<!doctype html|<html|<head|<meta|<!--|<div|<table|<body|<p[\s>]|<span|<h[1-6])", head):
+    if _HTML_START.match(head):
         return "html"
     if looks_binary(body) and not wide:
         return "unreadable"
-    if "html" in ct:
+    if "html" in ct or path.endswith((".html", ".htm", ".shtml", ".xhtml")):
+        return "html"
+    if _html_fragment(head):
         return "html"
     return "text"
+
+
+# a body whose first tag is one of these is HTML (a whole page, or a fragment a CMS API returns)
+_HTML_TAGS = (r"!doctype\s+html|html|head|body|meta|title|link|!--|div|table|tbody|thead|tr|td|th|p|span|font|"
+              r"strong|b|i|u|em|br|hr|h[1-6]|section|article|center|style|script|ul|ol|li|img|a|o:p|blockquote|pre")
+_HTML_START = re.compile(rb"(?is)\s*<(?:%s)(?=[\s>/])" % _HTML_TAGS.encode())
+_TAG = re.compile(rb"(?i)<(?:/?(?:p|div|br|table|tr|td|span|font|strong|section)\b|!--)")
+_PIPE_LINE = re.compile(rb"(?m)^[^\n]*\|[^\n]*\|")
+
+
+def _html_fragment(head):
+    """Text that is mostly markup after a line or two of something else (a CMS export, a
+    JSON field's body): many block tags, and fewer pipe rows than tags (Markdown may hold
+    a few <br> in its cells)."""
+    tags = len(_TAG.findall(head))
+    return tags >= 6 and len(_PIPE_LINE.findall(head)) * 2 < tags
 
 
 # the charsets Chinese government pages are written in (by Python's name for each): a page
@@ -273,7 +292,7 @@ def docx_document(body):
                     last = cell._tc
                     cells.append(clean(cell.text))
                 if any(cells):
-                    rows.append(Row(cells, grid=True))
+                    rows.append(Row(cells, grid=True, via="docx"))
     title = d.core_properties.title or None
     return Document(kind="docx", rows=rows, meta={"Title": title} if title else {})
 
@@ -295,7 +314,7 @@ def sheet_document(body, kind):
             if sum(1 for c in cells if c) == 1:
                 rows.extend(text_rows([c for c in cells if c]))
             elif cells:
-                rows.append(Row(cells, grid=True))
+                rows.append(Row(cells, grid=True, via="sheet"))
     return Document(kind=kind, rows=rows)
 
 
@@ -347,14 +366,14 @@ def text_rows(lines):
     Where a text puts one cell on each line with no blank lines between them, a
     blank line between two cells of a table is an empty cell, and is kept as one.
     """
-    lines = list(lines)
+    lines = _join_broken_pipe_rows(list(lines))
     single_spaced = _single_spaced(lines)
     rows = []
     for i, raw in enumerate(lines):
-        if "\t" in raw.strip("\t\r\n ") and raw.count("\t") >= 1 and not raw.lstrip().startswith("|"):
+        if "\t" in raw.strip("\t\r\n ") and raw.count("\t") >= 1 and "|" not in raw:
             cells = [clean(c) for c in raw.rstrip("\r\n").split("\t")]
             if any(cells):
-                rows.append(Row(cells, grid=True))
+                rows.append(Row(cells, grid=True, via="tsv"))
             continue
         line = clean(raw)
         if not line:
@@ -363,15 +382,59 @@ def text_rows(lines):
             continue
         if PAGE_NUMBER.match(line) or _PIPE_SEPARATOR.match(line):
             continue
-        if line.startswith("|") and line.count("|") >= 2:
-            cells = [clean(c) for c in line.strip("|").split("|")]
-            rows.append(Row(cells, grid=True))
+        cells = pipe_cells(line)
+        if cells is not None:
+            if any(cells):
+                rows.append(Row(cells, grid=True, via="pipe"))
             continue
         line = re.sub(r"^#{1,6}\s*", "", line)  # Markdown heading marks
         line = re.sub(r"^\*\*(.*)\*\*$", r"\1", line)
         if line:
             rows.append(Row([line]))
     return rows
+
+
+def pipe_cells(line):
+    """The cells of a pipe row in any style text extractors write (``| a | b |``,
+    ``a | b |``, ``a | b``, ``| a | b``), blank cells kept in place; None for a line
+    that is no pipe row."""
+    bars = line.count("|")
+    if bars < 2 and not (bars == 1 and (line.endswith("|") or line.startswith("|")
+                                        or _NUMBERISH.match(line.rsplit("|", 1)[1].strip()))):
+        return None
+    parts = line.split("|")
+    if line.startswith("|"):
+        parts = parts[1:]
+    if line.endswith("|"):
+        parts = parts[:-1]
+    return [clean(c) for c in parts]
+
+
+def _join_broken_pipe_rows(lines):
+    """Pipe rows whose cells break over lines (a cell with a line break in it): a line
+    opening a row (``| …``) without closing it is joined with the lines after it, up to
+    the one that closes it (``… |``), when that comes within four lines."""
+    if not any("|" in line for line in lines[:3000]):
+        return lines
+    out, i = [], 0
+    while i < len(lines):
+        line = lines[i].strip()
+        end = None
+        if line.startswith("|") and not line.endswith("|"):
+            for j in range(i + 1, min(i + 5, len(lines))):
+                nxt = lines[j].strip()
+                if not nxt or nxt.startswith("|"):
+                    break
+                if nxt.endswith("|"):
+                    end = j
+                    break
+        if end is None:
+            out.append(lines[i])
+            i += 1
+        else:
+            out.append(" ".join(x.strip() for x in lines[i: end + 1]))
+            i = end + 1
+    return out
 
 
 def _single_spaced(lines):
@@ -617,4 +680,4 @@ class _HtmlWalker:
             cells = [clean(string(td)) for td in self.cells.add(
                 [td for td in tr if isinstance(td.tag, str) and td.tag.lower() in ("td", "th")])]
             if any(cells):
-                self.rows.append(Row(cells, grid=True))
+                self.rows.append(Row(cells, grid=True, via="html"))

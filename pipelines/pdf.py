@@ -77,5 +77,5 @@ def _pdf_page_rows(page, tables):
                 if framed_text or sum(1 for c in cells if c) <= 1:
                     out.extend(text_rows([c for c in cells if c]))
                 elif any(cells):
-                    out.append(Row(cells, grid=True))
+                    out.append(Row(cells, grid=True, via="pdf"))
     return out

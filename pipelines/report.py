@@ -6,7 +6,7 @@ from .limits import TooLarge
 from .metadata import (agency_from_signature, agency_from_title, catalog_fields, choose_date, date_candidates,
                        find_source, find_title, report_year)
 from .region import resolve_agency
-from .checks import run_checks
+from .checks import mark_uncertain, run_checks
 from .script import detect_script, to_simplified
 from .tables import read_tables, squash
 
@@ -76,22 +76,42 @@ def normalise(doc, url=None, list_date=None, last_modified=None, list_title=None
     }
 
 
-def parse_tables(doc, report_year=None):
+# what an annual report says of itself near its top (its title, its opening, its statistics table)
+_REPORT_WORDS = re.compile(r"(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度报告|年报|情况统计表|工作报告)|"
+                           r"信息公开.{0,12}(?:年度报告|统计表|附表)|条例.{0,20}(?:年度报告|编制)")
+
+
+def not_a_report(doc, title, tables):
+    """Why a document is no annual report (None when it may be one): it has none of the
+    national tables, and neither its title nor its opening calls it a report."""
+    if any(c["table"] != "legacy" for c in tables.cells):
+        return None  # the national tables' labels say it
+    head = to_simplified(squash("".join(r.text for r in doc.rows[:40])[:4000]))
+    if _REPORT_WORDS.search(to_simplified(squash(title or ""))) or _REPORT_WORDS.search(head):
+        return None
+    return "not an annual report: no report title or opening, and none of the report's tables"
+
+
+def parse_tables(doc, report_year=None, title=None):
     """Sections, cells, checks and the format version of a document."""
     tables = read_tables(doc.rows)
+    why = not_a_report(doc, title, tables)
+    if why:
+        return {"format_version": "unknown", "sections": [], "cells": [], "checks": [], "warnings": [why]}
     sections = split_sections(doc.rows)
+    checks = run_checks(tables.cells)
     return {
         "format_version": format_version(tables, report_year),
         "sections": sections,
         "cells": tables.cells,
-        "checks": run_checks(tables.cells),
-        "warnings": tables.warnings,
+        "checks": checks,
+        "warnings": tables.warnings + mark_uncertain(tables.cells, checks),
     }
 
 
 def _add_tables(report, doc):
     """The normalised report with its sections, cells, checks and format added."""
-    parsed = parse_tables(doc, report["report_year"])
+    parsed = parse_tables(doc, report["report_year"], report["title"])
     report["warnings"] = report["warnings"] + parsed.pop("warnings")
     report.update(parsed)
     return report

@@ -65,6 +65,10 @@ ACTIVE_HEADERS = [
     (r"(?<!本年)处理决定数", "decisions", None), (r"本年处理决定数", "decisions", "2021"),
     (r"收费金额", "amount", "2021"), (r"采购项目数", "items", "2019"), (r"采购总金额", "amount", "2019"),
 ]
+# the printed header of each 第二十条 column, for cells whose sub-table header was not read
+ACTIVE_HEADER_NAMES = {"made": "本年制发件数", "published": "本年新公开数量", "total_published": "对外公开总数量",
+                       "repealed": "本年废止件数", "valid": "现行有效件数", "previous_count": "上一年项目数量",
+                       "change": "本年增/减", "decisions": "处理决定数", "amount": "收费金额", "items": "采购项目数"}
 REVIEW_ROW_PATTERNS = [("review", r"行政复议$"), ("suit_direct", r"直接起诉"), ("suit_after_review", r"复议后起诉")]
 # compiled once: these run on every label of every report
 REQUEST_ROWS = [(key, re.compile(pat)) for key, pat in REQUEST_ROWS]
@@ -90,6 +94,8 @@ class Value:
     number: object = None  # int/float, or None for a blank cell
     unit: str = None
     note: str = None
+    via: str = None  # the kind of row it was read from (Row.via; "line" for a line of text)
+    glued: bool = False  # digits run into the label (规章000): several cells' digits, maybe
 
 
 @dataclass
@@ -97,6 +103,17 @@ class Group:
     label: str  # squashed label text since the previous values (simplified)
     values: list = field(default_factory=list)
     context: str = None
+    parts: list = field(default_factory=list)  # the label tokens it was made of (squashed, simplified)
+
+    def printed(self, pattern):
+        """The printed row label: the label tokens from the one where ``pattern`` matches last."""
+        start, at = 0, 0
+        for part in self.parts:
+            if pattern.search(part):
+                start = at
+            at += len(part)
+        text = self.label[start:]
+        return text[-60:]
 
 
 _WHITESPACE = re.compile(r"\s+")
@@ -107,14 +124,21 @@ def squash(text):
 
 
 def tokens(rows):
-    """Yield ('label', text) and ('value', Value) from document rows."""
+    """Yield ('label', text) and ('value', Value) from document rows (each Value knows the kind of row)."""
     for row in rows:
         if row.grid:
-            yield from _grid_tokens(row.cells)
+            via = row.via or "grid"
+            for kind, tok in _grid_tokens(row.cells):
+                if kind == "value":
+                    tok.via = via
+                yield kind, tok
         elif row.prose:
             yield "label", row.cells[0]
         else:
-            yield from _line_tokens(row.cells[0])
+            for kind, tok in _line_tokens(row.cells[0]):
+                if kind == "value":
+                    tok.via = tok.via or "line"
+                yield kind, tok
 
 
 def _grid_tokens(cells):
@@ -179,6 +203,10 @@ def _line_tokens(line):
             return
         if m.group("label"):
             yield "label", m.group("label")
+        if len(parts) == 1 and label and m.start("nums") == len(label) and parts[0].isdigit() and len(parts[0]) > 1:
+            # 规章000: the cells of a row copied out of a table without their boundaries
+            yield "value", Value(parts[0], int(parts[0]), glued=True)
+            return
         for p in parts:
             yield from _cell_tokens(p, in_grid=True)
         return
@@ -188,19 +216,20 @@ def _line_tokens(line):
 def groups(rows):
     """Runs of values with the label text before them, each tagged with its table context."""
     out, label, context = [], "", None
-    current = None
+    current, parts = None, []
     for kind, tok in tokens(rows):
         if kind == "label":
             if current is not None:
                 out.append(current)
                 current = None
-                label = ""
+                label, parts = "", []
             tok = squash(to_simplified(tok))
             label += tok
+            parts.append(tok)
             context = _context(tok, context)
         else:
             if current is None:
-                current = Group(label, context=context)
+                current = Group(label, context=context, parts=parts)
             current.values.append(tok)
     if current is not None:
         out.append(current)
@@ -240,9 +269,10 @@ class Tables:
     def __post_init__(self):
         self._at = {}  # (table, row, column) → the cell
 
-    def add(self, table, row, column, v):
-        """A cell; a key read a second time keeps its first cell (the archive holds one cell a
-        key), marked uncertain with a warning when the two readings differ."""
+    def add(self, table, row, column, v, label=None, header=None, uncertain=False):
+        """A cell, with the printed row label and column header it was matched by; a key read
+        a second time keeps its first cell (the archive holds one cell a key), marked
+        uncertain with a warning when the two readings differ."""
         if v.number is None:
             return
         key = (table, row, column)
@@ -253,7 +283,10 @@ class Tables:
                 self.warnings.append(f"{table}.{row}.{column} read twice ({first['raw']}, then {v.raw}): "
                                      f"the first kept, marked uncertain")
             return
-        cell = {"table": table, "row": row, "column": column, "value": v.number, "unit": v.unit, "raw": v.raw}
+        cell = {"table": table, "row": row, "column": column, "value": v.number, "unit": v.unit, "raw": v.raw,
+                "label": label, "header": header, "via": v.via}
+        if uncertain:
+            cell["uncertain"] = True
         if v.note:
             self.warnings.append(f"{table}.{row}.{column}: annotation kept in raw only: {v.raw}")
         self._at[key] = cell
@@ -329,41 +362,90 @@ def _read_active(gs, out):
             out.warnings.append(f"active: values {[v.raw for v in g.values]} after {g.label[-30:]!r} not placed")
             continue
         taken.add(row)
-        for fmt in {f for _, _, f in columns if f}:
+        for fmt in {f for _, _, f, _ in columns if f}:
             out.shapes.add(fmt)
-        cols = [c for _, c, _ in columns]
+        named = {c: h for _, c, _, h in columns}
+        cols = [c for _, c, _, _ in columns]
         if row == "fees" and "change" in cols and "decisions" in cols:
             cols = [c for c in cols if c != "decisions"]
         if row == "procurement" and "items" not in cols:
             cols = ["items", "amount"]
-        values = _fit(g.values, len(cols))
+        values, doubt = unglue(g.values, len(cols))
+        if doubt:
+            out.warnings.append(f"active.{row}: {doubt}; the row is not read")
+        values = _fit(values, len(cols))
+        uncertain = False
         if len(values) > len(cols) and any(v.number is not None for v in values[len(cols):]):
-            out.warnings.append(f"active.{row}: {len(values)} values for {len(cols)} columns; extra ignored")
+            out.warnings.append(f"active.{row}: {len(values)} values for {len(cols)} columns; extra ignored, "
+                                f"the row marked uncertain")
+            uncertain = True
+        label = g.printed(dict(ACTIVE_ROWS)[row])
         for col, v in zip(cols, values):
             if col == "amount" and v.number is not None and v.unit is None:
                 v.unit = "万元"
-            out.add("active", row, col, v)
+            out.add("active", row, col, v, label=label, header=named.get(col, ACTIVE_HEADER_NAMES.get(col)),
+                    uncertain=uncertain)
         if row == "procurement":
             out.shapes.add("2019")
         if row == "other_services":
             out.shapes.add("2019")
 
 
+def unglue(values, n, total_last=False):
+    """A row's values, its glued digits (规章000) split into ``n`` cells where they can be
+    read one way only: as many digits as cells, or (``total_last``) one split whose last
+    cell is the sum of the others.  Returns (values, doubt): doubt says why a glued run
+    could not be read (values then empty)."""
+    if len(values) != 1 or not values[0].glued:
+        return values, None
+    v = values[0]
+    digits = v.raw
+    if n == 1:
+        return [Value(digits, int(digits), via=v.via)], None
+    if len(digits) == n:
+        return [Value(d, int(d), via=v.via) for d in digits], None
+    if total_last and n < len(digits) <= 24:
+        found = []
+        for split in _splits(digits, n):
+            if sum(split[:-1]) == split[-1]:
+                found.append(split)
+                if len(found) > 1:
+                    break
+        if len(found) == 1:
+            return [Value(str(x), x, via=v.via) for x in found[0]], None
+    return [], f"digits run together ({digits}) read more than one way as {n} cells"
+
+
+def _splits(digits, n):
+    """Every way to cut ``digits`` into ``n`` numbers written without leading zeros."""
+    if n == 1:
+        if len(digits) == 1 or digits[0] != "0":
+            yield [int(digits)]
+        return
+    for i in range(1, len(digits) - n + 2):
+        head = digits[:i]
+        if len(head) > 1 and head[0] == "0":
+            break
+        for rest in _splits(digits[i:], n - 1):
+            yield [int(head), *rest]
+
+
 def _header_columns(label):
+    """The 第二十条 sub-table's columns its header names: [(position, column, format, header)]."""
     found = []
     for pat, col, fmt in ACTIVE_HEADERS:
         for m in pat.finditer(label):
-            found.append((m.start(), col, fmt))
+            found.append((m.start(), col, fmt, m.group(0)))
     if not found:
         return None
     found.sort()
     # keep the last header run only (the nearest sub-table's columns)
     cols, seen = [], set()
-    for pos, col, fmt in reversed(found):
+    for pos, col, fmt, head in reversed(found):
         if col in seen:
             break
         seen.add(col)
-        cols.append((pos, col, fmt))
+        cols.append((pos, col, fmt, head))
     return list(reversed(cols))
 
 
@@ -372,6 +454,7 @@ def _read_requests(gs, out):
     header = "".join(g.label for g in gs[:1])
     columns = list(REQUEST_COLUMNS)
     placed = []
+    patterns = dict(REQUEST_ROWS)
     for g in gs:
         row = pick_row(g.label, REQUEST_ROWS, taken)
         if row is None:
@@ -381,14 +464,23 @@ def _read_requests(gs, out):
                 out.warnings.append(f"requests: values {[v.raw for v in g.values]} after {g.label[-30:]!r} not placed")
             continue
         taken.add(row)
-        placed.append((row, g.values))
-    widths = Counter(len(_fit(v, 0)) for _, v in placed if len(_fit(v, 0)) >= 7)
-    if (widths and widths.most_common(1)[0][0] == 8) or "小计" in header:
+        placed.append((row, g.values, g.printed(patterns[row])))
+    widths = Counter(len(_fit(v, 0)) for _, v, _ in placed if len(_fit(v, 0)) >= 6)
+    width = widths.most_common(1)[0][0] if widths else len(columns)
+    printed = request_header(header)
+    if printed and len(printed) == width and printed != columns:
+        columns = printed
+        out.warnings.append(f"requests: columns in the printed order of the header: {', '.join(columns)}")
+    elif width == 8 or "小计" in header:
         columns = _subtotal_layout(placed)
         out.warnings.append(f"requests: 8-column table, subtotal column at position {columns.index('org_subtotal') + 1}")
     order = [k for k, _ in REQUEST_ROWS]
     last = -1
-    for row, values in placed:
+    for row, values, label in placed:
+        values, doubt = unglue(values, len(columns), total_last=columns[-1] == "total")
+        if doubt:
+            out.warnings.append(f"requests.{row}: {doubt}; the row is not read")
+            continue
         values = _fit(values, len(columns))
         # a row out of the printed order, or with more values than columns, means the
         # table came apart (a fragmented PDF conversion): what follows is not read
@@ -399,10 +491,58 @@ def _read_requests(gs, out):
         last = order.index(row)
         if row in ("other_no_correction", "other_no_fee", "other_other"):
             out.shapes.add("2021")
-        if len(values) != len(columns):
-            out.warnings.append(f"requests.{row}: {len(values)} values for {len(columns)} columns")
+        uncertain = len(values) != len(columns)
+        if uncertain:
+            out.warnings.append(f"requests.{row}: {len(values)} values for {len(columns)} columns: "
+                                f"the row marked uncertain")
         for col, v in zip(columns, values):
-            out.add("requests", row, col, v)
+            out.add("requests", row, col, v, label=label, header=REQUEST_HEADER_NAMES[col], uncertain=uncertain)
+
+
+# the requests table's column headers: (column, pattern); the 法人或其他组织 group spans the five org columns
+REQUEST_HEADERS = [("natural_person", re.compile(r"自然人")), ("business", re.compile(r"商业企业")),
+                   ("research", re.compile(r"科研机构")), ("public_interest", re.compile(r"社会公益")),
+                   ("legal_services", re.compile(r"法律服务")), ("other_org", re.compile(r"其他(?!组织)")),
+                   ("org_subtotal", re.compile(r"小计")), ("total", re.compile(r"总计|合计"))]
+REQUEST_HEADER_NAMES = {"natural_person": "自然人", "business": "商业企业", "research": "科研机构",
+                        "public_interest": "社会公益组织", "legal_services": "法律服务机构", "other_org": "其他",
+                        "org_subtotal": "小计", "total": "总计"}
+_ORG_GROUP = re.compile(r"法人")
+_ORG_COLUMNS = ("business", "research", "public_interest", "legal_services", "other_org", "org_subtotal")
+
+
+def request_header(label):
+    """The requests table's columns in the order its header prints them, or None when the
+    header is not there to read (too few of its words; the template's order is then assumed).
+
+    Header rows stacked as in a grid (自然人 · 法人或其他组织 · 总计 above the five kinds of
+    organisation) put the organisations where their group stands; headers on one line
+    (text extraction) are in print order already."""
+    text = label.rsplit("。", 1)[-1]
+    at = text.rfind("申请人情况")
+    if at >= 0:
+        text = text[at:]
+    first_row = re.search(r"本年新收|新收.{0,6}申请", text)
+    if first_row:
+        text = text[: first_row.start()]
+    pos = {}
+    for col, pat in REQUEST_HEADERS:
+        m = pat.search(text)
+        if m:
+            pos[col] = m.start()
+    orgs = [c for c in _ORG_COLUMNS if c in pos]
+    if "natural_person" not in pos or "total" not in pos or len([c for c in orgs if c != "org_subtotal"]) < 4:
+        return None
+    orgs.sort(key=pos.get)
+    group = _ORG_GROUP.search(text)
+    top = [c for c in ("natural_person", "total") if c in pos]
+    if min(pos[c] for c in orgs) > max(pos[c] for c in top):  # stacked header rows
+        if group is None:
+            return None
+        order = sorted([*top, "orgs"], key=lambda c: group.start() if c == "orgs" else pos[c])
+        i = order.index("orgs")
+        return order[:i] + orgs + order[i + 1:]
+    return sorted([*top, *orgs], key=pos.get)
 
 
 def _fit(values, n):
@@ -436,15 +576,23 @@ def _subtotal_layout(placed):
 
 
 def _read_review(gs, out):
-    filled = {}
+    filled, labels = {}, {}
     seq = []
+    patterns = dict(REVIEW_ROW_PATTERNS)
     headed = [i for i, g in enumerate(gs) if re.search(r"结果维持|尚未审结|结果纠正|复议后起诉|直接起诉", g.label)]
     for g in gs[headed[0]:] if headed else []:
         row = pick_row(g.label, REVIEW_ROW_PATTERNS, filled)
-        if row and len(g.values) == 5 and row not in filled:
-            filled[row] = g.values
+        values, doubt = unglue(g.values, 5, total_last=True)
+        if doubt:  # the row stays empty: its neighbours must not take its place
+            out.warnings.append(f"review_litigation.{row or 'a row'}: {doubt}; the row is not read")
+            if row:
+                filled[row] = []
+            continue
+        if row and len(values) == 5 and row not in filled:
+            filled[row] = values
+            labels[row] = g.printed(patterns[row])
         else:
-            seq.extend(g.values)
+            seq.extend(values)
     free = [r for r in REVIEW_ROWS if r not in filled]
     for i, r in enumerate(free):
         chunk = seq[i * 5:(i + 1) * 5]
@@ -454,4 +602,10 @@ def _read_review(gs, out):
         out.warnings.append(f"review_litigation: {len(seq) - 5 * len(free)} extra values ignored")
     for r in REVIEW_ROWS:
         for col, v in zip(REVIEW_COLUMNS, filled.get(r, [])):
-            out.add("review_litigation", r, col, v)
+            out.add("review_litigation", r, col, v, label=labels.get(r, REVIEW_ROW_NAMES[r]),
+                    header=REVIEW_HEADER_NAMES[col])
+
+
+REVIEW_ROW_NAMES = {"review": "行政复议", "suit_direct": "未经复议直接起诉", "suit_after_review": "复议后起诉"}
+REVIEW_HEADER_NAMES = {"upheld": "结果维持", "corrected": "结果纠正", "other": "其他结果", "pending": "尚未审结",
+                       "total": "总计"}
