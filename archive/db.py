@@ -139,6 +139,15 @@ def m006_reports_by_content(db):
     db.table("reports").create_index(["site_id", "sha256"])
 
 
+@migrations()
+def m007_cell_provenance(db):
+    """Where each cell came from and whether the parser doubts it: the printed row label and
+    column header it was matched by, the kind of row it was read from, and ``uncertain``
+    (1 when its row disagreed with the header, or an identity through it fails)."""
+    for column, kind in (("label", str), ("header", str), ("via", str), ("uncertain", int)):
+        db.table("cells").add_column(column, kind)
+
+
 class ArchiveError(RuntimeError):
     """The archive cannot be opened or written (a full disk, a read-only file or folder, a
     file that is not an archive); the message says which file and why, in a line."""

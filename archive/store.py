@@ -108,7 +108,7 @@ def save_capture(db, capture):
 # arrays, the values in this order (made by the parse workers, see rows_json) …
 ARCHIVE_ROWS = {
     "sections": ("number", "heading", "text"),
-    "cells": ("table", "row", "column", "value", "unit", "raw"),
+    "cells": ("table", "row", "column", "value", "unit", "raw", "label", "header", "via", "uncertain"),
     "checks": ("rule", "subject", "ok", "expected", "actual"),
 }
 # … into the columns of the same names, but for the cells' keys (``table`` is an SQL keyword)
@@ -217,7 +217,10 @@ def rows_json(rows, fields):
     from operator import itemgetter
 
     pick = itemgetter(*fields)
-    return json.dumps([pick(r) for r in rows], ensure_ascii=False)  # tuples: JSON arrays
+    try:
+        return json.dumps([pick(r) for r in rows], ensure_ascii=False)  # tuples: JSON arrays
+    except KeyError:  # rows made elsewhere (an older parse) may lack the newer fields
+        return json.dumps([[r.get(f) for f in fields] for r in rows], ensure_ascii=False)
 
 
 def _freeze_version(db, report):

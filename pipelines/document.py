@@ -129,8 +129,8 @@ def sniff_kind(body, content_type=None, url=None):
         return "html"
     if looks_binary(body) and not wide:
         return "unreadable"
-    if "html" in ct or path.endswith((".html", ".htm", ".shtml", ".xhtml")):
-        return "html"
+    if "html" in ct or (path.endswith((".html", ".htm", ".shtml", ".xhtml")) and _TAG.search(head)):
+        return "html"  # (a page named .htm with no tag at all is text whatever its name)
     if _html_fragment(head):
         return "html"
     return "text"

@@ -8,7 +8,13 @@ from .tables import squash
 TITLE_RE = re.compile(r"(政府信息公开|政务公开|信息公开)(工作)?(年度报告|年报)|年度报告")
 _YEAR_IN_TITLE = re.compile(r"((?:19|20)\d\d)\s*年(?:度)?")
 _CN_YEAR_IN_TITLE = re.compile(r"([〇零○一二三四五六七八九]{4})\s*年")
-_STAT_PERIOD = re.compile(r"统计(?:期限|周期|时限|区间)[^。]{0,12}?((?:19|20)\d\d)\s*年\s*1\s*月\s*1\s*日")
+_STAT_PERIOD = re.compile(r"统计(?:期限|周期|时限|区间|时间|范围|时段)[^。]{0,12}?((?:19|20)\d\d)\s*年\s*1\s*月\s*1?\s*日?|"
+                          r"((?:19|20)\d\d)\s*年\s*1\s*月\s*1\s*日\s*(?:起\s*)?至\s*(?:(?:19|20)\d\d\s*年\s*)?12\s*月\s*31\s*日")
+# the opening of a report names its year first: "2022年，XX镇认真贯彻…", "2022年度，我局…", "本年度（2022年）"
+_OPENING_YEAR = re.compile(r"^(?:[一二]、[^，。]{0,12}?)?(?:\(一\)|（一）)?(?:总体情况|概述)?[^。]{0,6}?((?:19|20)\d\d)\s*年度?\s*(?:[，,]|以来|是|我|全年|共|(?=[\u4e00-\u9fff]{2,30}(?:认真|坚持|深入|严格|按照|全面)))|"
+                           r"本年度\s*[（(]\s*((?:19|20)\d\d)\s*年")
+# breadcrumbs and page chrome that name the column, never the report
+BREADCRUMB = re.compile(r"当前位置|现在的?位置|所在位置|您的位置|当前页面|^首页|^网站首页|[>›»→]|首页\s*[/／|]|^位置[:：]")
 _SOURCE = re.compile(r"(?:信息来源|来源|发布机构|發布機構|信息來源|來源|发布单位)\s*[:：]?\s*([^\s:：|]{2,30}?)(?=\s|$|发布|發布|时间|時間|浏览|字号|【|\||作者|点击)")
 
 
@@ -26,6 +32,7 @@ def find_title(doc):
         candidates.append(m.group(1) if m else re.split(r"[_|–—-]{1,2}(?=[^_|]*(?:政府|网|局|委|办|厅)[^_|]*$)", doc.title)[0])
     # the first lines of the body: a title may wrap over two or three lines
     lines = [re.sub(r"^(?:标题|名称|题目|信息名称)[:：]", "", squash(r.text)) for r in doc.rows[:15]]
+    lines = [_off_breadcrumb(line) or "" for line in lines]
     for j, line in enumerate(lines):
         if not re.search(r"(报告|報告|年报|年報)$", line) or not TITLE_RE.search(to_simplified("".join(lines[max(0, j - 2): j + 1]))):
             continue
@@ -36,7 +43,8 @@ def find_title(doc):
         if len(joined) <= 80 and TITLE_RE.search(to_simplified(joined)):
             candidates.append(joined)
             break
-    candidates = [squash(c) for c in candidates]
+    candidates = [_off_breadcrumb(squash(c)) for c in candidates]
+    candidates = [c for c in candidates if c]
     with_agency = [c for c in candidates if agency_from_title(c)]
     for c in with_agency + candidates:
         if TITLE_RE.search(to_simplified(c)):
@@ -44,8 +52,22 @@ def find_title(doc):
     return candidates[0] if candidates else None
 
 
+def _off_breadcrumb(text):
+    """A title candidate without the breadcrumb around it: the last segment of
+    ``当前位置：首页 > … > XX2022年政府信息公开工作年度报告`` when that is a report title, else None
+    for a breadcrumb (it names the column: 政府信息公开年报); other text as it is."""
+    if not BREADCRUMB.search(text):
+        return text
+    last = re.split(r"[>›»→/／|]", text)[-1].strip()
+    last = re.sub(r"^.*?(?:当前位置|现在的?位置|所在位置|您的位置)[:：]?", "", last)
+    if last and not BREADCRUMB.search(last) and _YEAR_IN_TITLE.search(last) and TITLE_RE.search(to_simplified(last)):
+        return last
+    return None
+
+
 def report_year(title, text, published_at):
-    """(year, warning or None): from the title, the statistics period, else publication year − 1."""
+    """(year, warning or None): from the title, the statistics period, the year the opening
+    names (2022年，…), else publication year − 1."""
     t = to_simplified(title or "")
     m = _YEAR_IN_TITLE.search(t)
     if m:
@@ -54,9 +76,16 @@ def report_year(title, text, published_at):
     if m:
         from .dates import _cn_year
         return _cn_year(m.group(1)), None
-    m = _STAT_PERIOD.search(squash(text)[:5000])
+    flat = squash(text)[:5000]
+    m = _STAT_PERIOD.search(flat)
     if m:
-        return int(m.group(1)), None
+        return int(m.group(1) or m.group(2)), None
+    for line in (text or "").splitlines()[:30]:
+        m = _OPENING_YEAR.search(squash(line))
+        if m:
+            year = int(m.group(1) or m.group(2))
+            if not published_at or int(published_at[:4]) - 1 <= year <= int(published_at[:4]):
+                return year, None
     if published_at:
         return int(published_at[:4]) - 1, "report_year guessed as the publication year minus one"
     return None, "no report year found"
@@ -91,6 +120,25 @@ def agency_from_signature(text):
         line = to_simplified(line)
         if _AGENCY_LINE.match(line):
             return line
+    return None
+
+
+_AGENCY_NAME = (r"[\u4e00-\u9fff]{2,24}?(?:人民政府办公室|人民政府办公厅|人民政府|街道办事处|办事处|管理委员会|管委会|"
+                r"委员会|办公室|办公厅|局|厅|委|镇|乡|街道|中心|院|署)")
+_OPENING_AGENCY = re.compile(r"(?:^|[，,。；]|年度?|以来)(%s)(?=认真|坚持|深入|严格|按照|全面|紧紧|始终|高度|积极|围绕|"
+                             r"紧扣|持续|进一步|切实|贯彻|结合|立足|聚焦|依据|根据|扎实|不断|着力|以习近平|在[\u4e00-\u9fff]{2,12}的)"
+                             % _AGENCY_NAME)
+
+
+def agency_from_opening(text):
+    """The agency the opening sentence names: "2022年，XX街道办事处认真贯彻…"."""
+    for line in (text or "").splitlines()[:30]:
+        line = squash(line)
+        if len(line) < 20:
+            continue
+        m = _OPENING_AGENCY.search(line[:200])
+        if m and not m.group(1).startswith(("我", "本", "各", "全", "该", "市委", "省委", "县委", "党中央")):
+            return m.group(1)
     return None
 
 

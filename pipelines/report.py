@@ -3,7 +3,7 @@ import re
 
 from .document import load_document
 from .limits import TooLarge
-from .metadata import (agency_from_signature, agency_from_title, catalog_fields, choose_date, date_candidates,
+from .metadata import (agency_from_opening, agency_from_signature, agency_from_title, catalog_fields, choose_date, date_candidates,
                        find_source, find_title, report_year)
 from .region import resolve_agency
 from .checks import mark_uncertain, run_checks
@@ -47,8 +47,11 @@ def normalise(doc, url=None, list_date=None, last_modified=None, list_title=None
     if signed and (not agency or (signed.endswith(agency) and len(signed) > len(agency))):
         agency, agency_from = signed, "signature"  # 市财政局 in the title, 怀化市财政局 signed
     if not agency:
+        agency, agency_from = agency_from_opening(simplified), "opening"
+    if not agency:
         agency, agency_from = to_simplified(doc.meta.get("SiteName")) or None, "site"
-        warnings.append("agency not in the title or signature: taken from the site name" if agency else "agency not found")
+        warnings.append("agency not in the title, signature or opening: taken from the site name" if agency
+                        else "agency not found")
     source = to_simplified(find_source(doc, text))
     title_script = detect_script(title_original or "", simplified=title or "")
     region = resolve_agency(agency, site_region=site_region, site_id_code=doc.meta.get("SiteIDCode"))
@@ -101,7 +104,7 @@ def parse_tables(doc, report_year=None, title=None):
     sections = split_sections(doc.rows)
     checks = run_checks(tables.cells)
     return {
-        "format_version": format_version(tables, report_year),
+        "format_version": format_version(tables, report_year, doc.text),
         "sections": sections,
         "cells": tables.cells,
         "checks": checks,
@@ -164,7 +167,7 @@ def parse_capture(body, content_type=None, url=None, **kw):
         return report
 
 
-def format_version(tables, year):
+def format_version(tables, year, text=None):
     """Decided by the tables' shapes; the year is only a hint."""
     if "pre2019" in tables.shapes:
         return "pre2019"
@@ -175,7 +178,25 @@ def format_version(tables, year):
         return "2021" if active_2021 else "2019"
     if tables.shapes:
         return next(iter(tables.shapes))
-    return format_from_year(year)
+    return format_from_headers(text) or format_from_year(year)
+
+
+# words only one national template prints (a partial table 2 still names its format)
+_HEADERS_2021 = re.compile(r"本年制发件数|本年废止件数|现行有效件数|本年处理决定数量|本年收费金额|大量反复申请|确认或重新出具")
+_HEADERS_2019 = re.compile(r"本年新制作数量|本年新公开数量|对外公开总数量|上一年项目数量|本年增/减|采购总金额")
+
+
+def format_from_headers(text):
+    """The format whose own header or row words the text prints (only one's), or None."""
+    if not text:
+        return None
+    flat = squash(to_simplified(text))
+    new, old = _HEADERS_2021.search(flat), _HEADERS_2019.search(flat)
+    if new and not old:
+        return "2021"
+    if old and not new:
+        return "2019"
+    return None
 
 
 def format_from_year(year):

@@ -284,9 +284,7 @@ class Tables:
                                      f"the first kept, marked uncertain")
             return
         cell = {"table": table, "row": row, "column": column, "value": v.number, "unit": v.unit, "raw": v.raw,
-                "label": label, "header": header, "via": v.via}
-        if uncertain:
-            cell["uncertain"] = True
+                "label": label, "header": header, "via": v.via, "uncertain": bool(uncertain)}
         if v.note:
             self.warnings.append(f"{table}.{row}.{column}: annotation kept in raw only: {v.raw}")
         self._at[key] = cell
@@ -346,7 +344,8 @@ def read_legacy(rows, out):
             v = Value(cells[i], *parse_number(cells[i]))
             if v.unit is None and unit in LEGACY_UNITS:
                 v.unit = unit
-            out.add("legacy", label, column, v)
+            out.add("legacy", label, column, v, label=squash(to_simplified(cells[labels[0]])),
+                    header=to_simplified(name) if name else None)
     if out.cells:
         out.shapes.add("pre2019")
 

@@ -17,7 +17,11 @@ def test_parse_prints_schema_json_for_an_html_page():
     assert set(report) == SCHEMA_KEYS
     assert report["format_version"] == "2019" and report["published_at"] == "2021-01-25T14:59:00+08:00"
     cell = report["cells"][0]
-    assert set(cell) == {"table", "row", "column", "value", "unit", "raw"}
+    assert set(cell) == {"table", "row", "column", "value", "unit", "raw", "label", "header", "via", "uncertain"}
+    # provenance: the printed label and header (simplified), what the row was read from
+    new = next(c for c in report["cells"] if (c["row"], c["column"]) == ("new_received", "natural_person"))
+    assert "本年新收" in new["label"] and new["header"] == "自然人" and new["via"] == "line"  # a table flattened into lines
+    assert all(c["uncertain"] is False for c in report["cells"])
     assert set(report["checks"][0]) == {"rule", "subject", "ok", "expected", "actual"}
     assert all(set(s) == {"number", "heading", "text"} for s in report["sections"])
 

@@ -21,7 +21,7 @@ def hostile_dir(tmp_path_factory):
     return folder, write_all(folder)
 
 
-@pytest.mark.parametrize("name", ["far-cell.xlsx", "bomb.docx", "pages.pdf", "wide.html", "giant.html", "random.pdf",
+@pytest.mark.parametrize("name", ["far-cell.xlsx", "bomb.docx", "pages.pdf", "wide.html", "giant.html",
                                   "truncated.pdf", "truncated.xlsx"])
 def test_parse_ends_a_hostile_file_with_its_status_and_reason_in_a_line(hostile_dir, name):
     folder, expected = hostile_dir
@@ -31,6 +31,14 @@ def test_parse_ends_a_hostile_file_with_its_status_and_reason_in_a_line(hostile_
     assert json.loads(proc.stdout)["warnings"]
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith(f"ogi-archive parse: {folder / name}: {status}: ") and word in line, line
+
+
+def test_parse_of_bytes_in_no_format_exits_2_with_one_line(hostile_dir):
+    folder, _ = hostile_dir  # random bytes named .pdf: no document at all (a crawl archives them as an error)
+    proc = ogi("parse", folder / "random.pdf")
+    assert proc.returncode == 2 and proc.stdout == ""
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"ogi-archive parse: {folder / 'random.pdf'}: binary data in no format"), line
 
 
 # ---- the pool: a worker's death, its time and its memory cost only its own job --------------
