@@ -67,16 +67,23 @@ class Document:
 _SPACES = re.compile(r"[ \t\u3000\xa0\u200b\ufeff]+")
 
 
+# pinyin a mirror site's converter glues after characters: 數(shù), 報(bào)告
+_PINYIN = re.compile(r"\((?=[a-z]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹ])[a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹḿ]{1,7}\)")
+
+
 def clean(text):
-    """NFKC (full-width digits and punctuation to half-width), nbsp to space, runs of spaces folded."""
+    """NFKC (full-width digits and punctuation to half-width), nbsp to space, runs of spaces
+    folded, pinyin glued after characters taken out."""
     if text and len(text) <= 64:
         return _clean_short(text)
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text or "")).strip()
+    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", text or "")).strip()
+    return _PINYIN.sub("", text) if "(" in text else text
 
 
 @functools.lru_cache(maxsize=65536)
 def _clean_short(text):  # cells and labels repeat across every report
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    return _PINYIN.sub("", text) if "(" in text else text
 
 
 _CLAIMS = (("pdf", "pdf"), ("wordprocessingml", "docx"), ("spreadsheetml", "xlsx"), ("msword", "doc"),

@@ -49,7 +49,7 @@ REQUEST_ROWS = [
 ]
 ACTIVE_ROWS = [
     ("regulations", r"规章"),
-    ("normative_documents", r"规范性文件"),
+    ("normative_documents", r"规范性文件|规范性档案"),
     ("licensing", r"行政许可"),
     ("other_services", r"对外管理服务"),
     ("punishment", r"行政处罚"),
@@ -247,8 +247,16 @@ def _context(label, context):
     return best[1] if best else context
 
 
+# a note in brackets after a label (规章（设区的市…应提供相关数据）, 其他对外管理服务事项（指…行政处罚、
+# 行政强制…）): it may name other rows, so rows are matched without it; numbering (（一）) is short
+_NOTE = re.compile(r"[（(][^（()）]{6,}[)）]")
+
+
 def pick_row(label, patterns, taken=()):
-    """The row whose pattern matches nearest the end of ``label``; None if none does."""
+    """The row whose pattern matches nearest the end of ``label`` (its bracketed notes left
+    out); None if none does."""
+    if "（" in label or "(" in label:
+        label = _NOTE.sub("", label)
     best = None
     for order, (key, pat) in enumerate(patterns):
         if key in taken:
@@ -608,3 +616,56 @@ def _read_review(gs, out):
 REVIEW_ROW_NAMES = {"review": "行政复议", "suit_direct": "未经复议直接起诉", "suit_after_review": "复议后起诉"}
 REVIEW_HEADER_NAMES = {"upheld": "结果维持", "corrected": "结果纠正", "other": "其他结果", "pending": "尚未审结",
                        "total": "总计"}
+
+
+# ---- what a printed label, header or heading names ------------------------------------------
+
+ROW_PATTERNS = {"active": ACTIVE_ROWS, "requests": REQUEST_ROWS, "review_litigation": REVIEW_ROW_PATTERNS}
+REVIEW_HEADERS = [("upheld", re.compile(r"维持")), ("corrected", re.compile(r"纠正")),
+                  ("other", re.compile(r"其他结果|^其他$")), ("pending", re.compile(r"未审结|尚未")),
+                  ("total", re.compile(r"总计|合计"))]
+
+
+def label_text(text):
+    """A printed label as the matchers read it: simplified, without spaces or line breaks."""
+    from .document import clean
+
+    return squash(to_simplified(clean(text)))
+
+
+def row_key(table, label):
+    """The canonical row a printed row label names in ``table``, or None."""
+    return pick_row(label_text(label), ROW_PATTERNS[table])
+
+
+def column_key(table, header):
+    """The canonical column a printed column header names in ``table``, or None."""
+    text = label_text(header)
+    if table == "active":
+        heads = _header_columns(_NOTE.sub("", text))
+        return heads[-1][1] if heads and len({c for _, c, _, _ in heads}) == 1 else None
+    found = {c for c, pat in (REQUEST_HEADERS if table == "requests" else REVIEW_HEADERS) if pat.search(text)}
+    return found.pop() if len(found) == 1 else None
+
+
+# the numbered sections of a report, by what their headings say; tested in this order
+SECTION_KEYS = [
+    ("review_litigation", re.compile(r"复议|诉讼")),
+    ("other_matters", re.compile(r"其他需要报告|其他事项")),
+    ("problems", re.compile(r"问题|改进|不足|下一步|下步|打算|努力方向")),
+    ("requests", re.compile(r"依申请|申请公开|收到和处理|不予公开")),
+    ("active", re.compile(r"主动公开")),
+    ("overview", re.compile(r"总体|概述|概况|基本情况|工作情况|认识|落实情况|开展情况|基本工作")),
+]
+_SECTION_NUMBER = re.compile(r"^[一二三四五六七八九十—-]{1,2}\s*[、.．]\s*")
+
+
+def section_key(heading):
+    """What a numbered section heading (一、总体情况) is about: overview, active, requests,
+    review_litigation, problems or other_matters; None when it says none of them."""
+    text = _SECTION_NUMBER.sub("", label_text(heading))
+    text = _NOTE.sub("", text)
+    for key, pat in SECTION_KEYS:
+        if pat.search(text):
+            return key
+    return None
