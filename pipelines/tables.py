@@ -41,7 +41,7 @@ REQUEST_ROWS = [
     ("ignored_mass", r"大量反复"),
     ("ignored_confirm", r"重新出具|确认或"),
     ("other", r"其他处理$"),
-    ("other_no_correction", r"不补正|逾期不补"),
+    ("other_no_correction", r"不补正|逾期不补|无正当理由逾期|逾期不$"),
     ("other_no_fee", r"缴纳费用|收费通知"),
     ("other_other", r"(?:^|[\d.、．])其他$"),
     ("total_processed", r"总计$"),

@@ -25,6 +25,37 @@ def test_development_corpus_at_the_bar():
     assert ok == n, f"failing checks differ from the expected ones:\n{proc.stdout}"
 
 
+def expected_unit(cell):
+    """A cell's unit as expected: the case's, else 万元 for amounts (report-schema.md), else none."""
+    return cell["unit"] if "unit" in cell else "万元" if cell["column"] == "amount" else None
+
+
+def wrong_cells(case, report):
+    """(key, got, expected) for each expected cell whose value or unit differs."""
+    got = {(c["table"], c["row"], c["column"]): (c["value"], c["unit"]) for c in report["cells"]}
+    out = []
+    for c in case.get("cells", []):
+        key = (c["table"], c["row"], c["column"])
+        if got.get(key) != (c["value"], expected_unit(c)):
+            out.append((key, got.get(key), (c["value"], expected_unit(c))))
+    return out
+
+
+@needs_corpus()
+def test_development_corpus_units():
+    """The scorer compares values; the units (万元 for money, none for counts) are compared here."""
+    import json
+
+    from pipelines.report import parse_bytes
+
+    cases = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))["cases"]
+    for case in cases:
+        path = CORPUS / case["file"]
+        ctype = {".md": "text/markdown", ".txt": "text/plain"}.get(path.suffix)
+        report = parse_bytes(path.read_bytes(), content_type=ctype)
+        assert not [w for w in wrong_cells(case, report) if w[1] is not None and w[1][0] == w[2][0]], case["file"]
+
+
 def _fixture_cases():
     import json
 
@@ -43,10 +74,7 @@ def test_project_fixtures_parse_exactly(case):
     path = FIXTURES / "reports" / case["file"]
     ctype = {".md": "text/markdown", ".txt": "text/plain"}.get(path.suffix)
     report = parse_bytes(path.read_bytes(), content_type=ctype)
-    got = {(c["table"], c["row"], c["column"]): c["value"] for c in report["cells"]}
-    wrong = [(c["table"], c["row"], c["column"], got.get((c["table"], c["row"], c["column"])), c["value"])
-             for c in case.get("cells", []) if got.get((c["table"], c["row"], c["column"])) != c["value"]]
-    assert not wrong
+    assert not wrong_cells(case, report)
     for key in FIELDS:
         if key in case:
             want, value = case[key], report[key]
