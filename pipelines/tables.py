@@ -86,6 +86,7 @@ CONTEXT_STARTS = [
 ]
 _ANY_CONTEXT = re.compile("|".join(f"(?:{pat.pattern})" for _, pat in CONTEXT_STARTS))  # most labels start none
 _PROSE = re.compile(r"[，。；;]")
+_SENTENCE_BREAK = re.compile(r"[，。；;,:：]")
 
 
 @dataclass
@@ -182,8 +183,42 @@ _SPLIT_LINE = re.compile(r"^(?P<label>.*?[^\d\s.、．+\-])?\s*(?P<nums>%s(?:\s+
 _BRACKETED = re.compile(r"[（(][^)）]*[)）]")
 
 
+# the words of the tables' headers: a long line holding several of them is a table run together
+_TABLE_HEADER_WORDS = re.compile(r"申请人情况|自然人|商业企业|结果维持|尚未审结|信息内容|本年制发件数|本年新制作数量|"
+                                 r"本年新收|上年结转|处理决定数")
+_GLUED_RUN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?=([.、．](?=\D))?)")
+
+
+def _glued_tokens(line):
+    """A whole table written on one line without cell boundaries (a page's text copied out:
+    ``…数量7000007二、上年结转…0000000三、…1.属于国家秘密00000002.其他…``): the text between
+    digit runs is label, each digit run one glued value; a run's last digit standing before
+    ``.``/``、`` and a label is the next row's number, not a cell."""
+    at = 0
+    for m in _GLUED_RUN.finditer(line):
+        digits, numbering = m.group(1), m.group(2)
+        start, end = m.start(1), m.end(1)
+        if numbering and "." not in digits:
+            if len(digits) == 1:
+                continue  # a row number alone (1.属于…): label text
+            end -= 1
+            digits = digits[:-1]
+        if line[at:start].strip():
+            yield "label", line[at:start]
+        if "." in digits:
+            yield "value", Value(digits, *parse_number(digits))
+        else:
+            yield "value", Value(digits, int(digits), glued=len(digits) > 1)
+        at = end
+    if at < len(line):
+        yield "label", line[at:]
+
+
 def _line_tokens(line):
     """A text line: a label, a value, or ``label n n n`` (PDF text, flattened tables)."""
+    if len(line) > 300 and len(set(_TABLE_HEADER_WORDS.findall(line))) >= 3:
+        yield from _glued_tokens(line)
+        return
     if "(" in line or "（" in line:  # 22（其中修订 16 件）
         line = _BRACKETED.sub(lambda m: squash(m.group(0)), line)
     n = parse_number(line)
@@ -237,8 +272,14 @@ def groups(rows):
 
 
 def _context(label, context):
-    if len(label) > 60 or _PROSE.search(label) or not _ANY_CONTEXT.search(label):
-        return context  # prose mentions tables; only headers start them
+    if not _ANY_CONTEXT.search(label):
+        return context
+    if len(label) > 60 or _PROSE.search(label):
+        # prose mentions tables; only headers start them: the words after the last sentence
+        # (a table run into the text before it) may be a header
+        label = _SENTENCE_BREAK.split(label)[-1]
+        if len(label) > 120 or not _ANY_CONTEXT.search(label):
+            return context
     best = None
     for name, pat in CONTEXT_STARTS:
         for m in pat.finditer(label):
@@ -398,29 +439,33 @@ def _read_active(gs, out):
             out.shapes.add("2019")
 
 
-def unglue(values, n, total_last=False):
-    """A row's values, its glued digits (规章000) split into ``n`` cells where they can be
-    read one way only: as many digits as cells, or (``total_last``) one split whose last
-    cell is the sum of the others.  Returns (values, doubt): doubt says why a glued run
-    could not be read (values then empty)."""
-    if len(values) != 1 or not values[0].glued:
+def unglue(values, n, total_last=False, rows=1):
+    """A row's values, its glued digits (规章000, 0 0 0 0 0 00) split into cells where they can
+    be read one way only: as many digits as cells; or one way to cut them into numbers
+    without leading zeros (00126 → 0, 0, 126), and with ``total_last`` whose last cell of
+    each ``n`` is the sum of the others.  Returns (values, doubt): doubt says why glued
+    digits could not be read (values then empty)."""
+    if not any(v.glued for v in values):
         return values, None
-    v = values[0]
-    digits = v.raw
-    if n == 1:
-        return [Value(digits, int(digits), via=v.via)], None
-    if len(digits) == n:
-        return [Value(d, int(d), via=v.via) for d in digits], None
-    if total_last and n < len(digits) <= 24:
-        found = []
-        for split in _splits(digits, n):
-            if sum(split[:-1]) == split[-1]:
-                found.append(split)
-                if len(found) > 1:
-                    break
-        if len(found) == 1:
-            return [Value(str(x), x, via=v.via) for x in found[0]], None
-    return [], f"digits run together ({digits}) read more than one way as {n} cells"
+    cells = n * rows
+    if sum(len(v.raw) if v.glued else 1 for v in values) == cells:
+        return [x for v in values for x in ([Value(d, int(d), via=v.via) for d in v.raw] if v.glued else [v])], None
+    if len(values) == 1:
+        v = values[0]
+        digits = v.raw
+        if cells == 1:
+            return [Value(digits, int(digits), via=v.via)], None
+        if cells < len(digits) <= cells + (8 if cells <= 7 else 4):  # (bounded: the splits grow fast)
+            found = []
+            for split in _splits(digits, cells):
+                if not total_last or all(sum(split[i:i + n - 1]) == split[i + n - 1] for i in range(0, cells, n)):
+                    found.append(split)
+                    if len(found) > 1:
+                        break
+            if len(found) == 1:
+                return [Value(str(x), x, via=v.via) for x in found[0]], None
+    raw = " ".join(v.raw for v in values)
+    return [], f"digits run together ({raw}) read more than one way as {cells} cells"
 
 
 def _splits(digits, n):
@@ -589,7 +634,12 @@ def _read_review(gs, out):
     headed = [i for i, g in enumerate(gs) if re.search(r"结果维持|尚未审结|结果纠正|复议后起诉|直接起诉", g.label)]
     for g in gs[headed[0]:] if headed else []:
         row = pick_row(g.label, REVIEW_ROW_PATTERNS, filled)
-        values, doubt = unglue(g.values, 5, total_last=True)
+        free = [r for r in REVIEW_ROWS if r not in filled]
+        whole = len(free) > 1 and any(v.glued for v in g.values) and sum(len(v.raw) for v in g.values) > 5
+        values, doubt = unglue(g.values, 5, total_last=True, rows=len(free) if whole else 1)
+        if whole and not doubt:
+            seq.extend(values)  # the whole table's digits in one run
+            continue
         if doubt:  # the row stays empty: its neighbours must not take its place
             out.warnings.append(f"review_litigation.{row or 'a row'}: {doubt}; the row is not read")
             if row:
