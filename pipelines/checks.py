@@ -5,10 +5,12 @@ An identity is tested only when every cell it needs is present.
 """
 import re
 
-from .tables import REQUEST_COLUMNS, REQUEST_ROWS, REVIEW_ROWS
+from .formats import APPLICANT_COLUMNS, BALANCE, FORMATS, REQUEST_COLUMNS, REQUEST_ROWS, REVIEW_ROWS, outcome_rows
 
-APPLICANT_COLUMNS = REQUEST_COLUMNS[:6]
-OUTCOME_ROWS = [k for k, _ in REQUEST_ROWS[2:-2]]  # granted … other_other
+REQUEST_COLUMNS = [k.key for k in REQUEST_COLUMNS]
+REVIEW_ROWS = [k.key for k in REVIEW_ROWS]
+REQUEST_ROWS = [k.key for k in REQUEST_ROWS]
+OUTCOME_ROWS = sorted({r for f in FORMATS.values() for r in f.outcome_rows}, key=REQUEST_ROWS.index)
 
 
 def _close(a, b):
@@ -29,23 +31,20 @@ def run_checks(cells):
     present_columns = {k[2] for k in got if k[0] == "requests"}
     present_rows = {k[1] for k in got if k[0] == "requests"}
     columns = [c for c in REQUEST_COLUMNS + ["org_subtotal"] if c in present_columns]
-    rows = [r for r, _ in REQUEST_ROWS if r in present_rows]
+    rows = [r for r in REQUEST_ROWS if r in present_rows]
     for col in columns:
         # new_received + carried_over = total_processed + carried_forward
-        left = [req("new_received", col), req("carried_over", col)]
-        right_known = [req("total_processed", col), req("carried_forward", col)]
+        left = [req(r, col) for r in BALANCE[0]]
+        right_known = [req(r, col) for r in BALANCE[1]]
         if None not in left and None not in right_known:
             out.append({"rule": "requests.balance", "subject": col, "ok": _close(sum(left), sum(right_known)),
                         "expected": sum(left), "actual": sum(right_known)})
     for row in rows:
         check("requests.row_total", row, [req(row, c) for c in APPLICANT_COLUMNS], req(row, "total"))
-    outcome_rows = [r for r in OUTCOME_ROWS if r in rows]
-    # the 2019 single （六） row and the 2021 three rows are alternatives, never both
-    if "other" in outcome_rows:
-        outcome_rows = [r for r in outcome_rows if r not in ("other_no_correction", "other_no_fee", "other_other")]
+    outcomes = outcome_rows(rows)  # the 2019 single （六） row or the 2021 three: the format's declaration
     for col in columns:
-        parts = [req(r, col) for r in outcome_rows]
-        if outcome_rows and all(p is not None for p in parts):
+        parts = [req(r, col) for r in outcomes]
+        if outcomes and all(p is not None for p in parts):
             check("requests.outcome_total", col, parts, req("total_processed", col))
     out += legacy_checks(cells)
     for row in REVIEW_ROWS:

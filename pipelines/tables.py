@@ -11,70 +11,25 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from . import formats as F
 from .numbers import is_blank, parse_number
 from .script import to_simplified
 
-REQUEST_COLUMNS = ["natural_person", "business", "research", "public_interest", "legal_services", "other_org", "total"]
-REVIEW_ROWS = ["review", "suit_direct", "suit_after_review"]
-REVIEW_COLUMNS = ["upheld", "corrected", "other", "pending", "total"]
-
-# (row key, pattern); order is the printed order
-REQUEST_ROWS = [
-    ("new_received", r"本年新收|新收.{0,6}申请"),
-    ("carried_over", r"上年结转|上年度结转"),
-    ("granted", r"予以公开"),
-    ("partial", r"部分公开"),
-    ("denied_state_secret", r"国家秘密"),
-    ("denied_prohibited", r"其他法律|禁止公开|行政法规禁"),
-    ("denied_security", r"三安全|一稳定|危及"),
-    ("denied_third_party", r"第三方"),
-    ("denied_internal", r"内部事务"),
-    ("denied_process", r"过程性"),
-    ("denied_enforcement", r"执法案卷"),
-    ("denied_query", r"查询事项"),
-    ("unable_not_held", r"不掌握"),
-    ("unable_needs_creation", r"另行制作|现成信息"),
-    ("unable_unclear", r"仍不明确|内容不明确"),
-    ("ignored_complaint", r"信访|举报投诉"),
-    ("ignored_repeat", r"重复申请"),
-    ("ignored_publication", r"出版物"),
-    ("ignored_mass", r"大量反复"),
-    ("ignored_confirm", r"重新出具|确认或"),
-    ("other", r"其他处理$"),
-    ("other_no_correction", r"不补正|逾期不补|无正当理由逾期|逾期不$"),
-    ("other_no_fee", r"缴纳费用|收费通知"),
-    ("other_other", r"(?:^|[\d.、．])其他$"),
-    ("total_processed", r"总计$"),
-    ("carried_forward", r"结转下年|下年度继续"),
-]
-ACTIVE_ROWS = [
-    ("regulations", r"规章"),
-    ("normative_documents", r"规范性文件|规范性档案"),
-    ("licensing", r"行政许可"),
-    ("other_services", r"对外管理服务"),
-    ("punishment", r"行政处罚"),
-    ("coercion", r"行政强制"),
-    ("fees", r"事业性收费"),
-    ("procurement", r"集中采购|政府采购"),
-]
-# column headers of the 第二十条 sub-tables: (pattern, column key, format it belongs to)
-ACTIVE_HEADERS = [
-    (r"本年新制作", "made", "2019"), (r"本年新公开", "published", "2019"), (r"对外公开总数", "total_published", "2019"),
-    (r"本年制发", "made", "2021"), (r"本年废止", "repealed", "2021"), (r"现行有效", "valid", "2021"),
-    (r"上一年项目数", "previous_count", "2019"), (r"本年增", "change", "2019"),
-    (r"(?<!本年)处理决定数", "decisions", None), (r"本年处理决定数", "decisions", "2021"),
-    (r"收费金额", "amount", "2021"), (r"采购项目数", "items", "2019"), (r"采购总金额", "amount", "2019"),
-]
-# the printed header of each 第二十条 column, for cells whose sub-table header was not read
-ACTIVE_HEADER_NAMES = {"made": "本年制发件数", "published": "本年新公开数量", "total_published": "对外公开总数量",
-                       "repealed": "本年废止件数", "valid": "现行有效件数", "previous_count": "上一年项目数量",
-                       "change": "本年增/减", "decisions": "处理决定数", "amount": "收费金额", "items": "采购项目数"}
-REVIEW_ROW_PATTERNS = [("review", r"行政复议$"), ("suit_direct", r"直接起诉"), ("suit_after_review", r"复议后起诉")]
-# compiled once: these run on every label of every report
-REQUEST_ROWS = [(key, re.compile(pat)) for key, pat in REQUEST_ROWS]
-ACTIVE_ROWS = [(key, re.compile(pat)) for key, pat in ACTIVE_ROWS]
-REVIEW_ROW_PATTERNS = [(key, re.compile(pat)) for key, pat in REVIEW_ROW_PATTERNS]
-ACTIVE_HEADERS = [(re.compile(pat), col, fmt) for pat, col, fmt in ACTIVE_HEADERS]
+# the declarations of formats.py as the readers use them: (key, compiled pattern), printed order
+REQUEST_COLUMNS = [k.key for k in F.REQUEST_COLUMNS]
+REVIEW_ROWS = [k.key for k in F.REVIEW_ROWS]
+REVIEW_COLUMNS = [k.key for k in F.REVIEW_COLUMNS]
+REQUEST_ROWS = [(k.key, k.pattern) for k in F.REQUEST_ROWS]
+ACTIVE_ROWS = [(k.key, k.pattern) for k in F.ACTIVE_ROWS]
+REVIEW_ROW_PATTERNS = [(k.key, k.pattern) for k in F.REVIEW_ROWS]
+ACTIVE_HEADERS = [(k.pattern, k.key, fmt) for k, fmt in F.ACTIVE_COLUMNS]
+REQUEST_HEADERS = [(k.key, k.pattern) for k in (*F.REQUEST_COLUMNS[:6], F.ORG_SUBTOTAL, F.REQUEST_COLUMNS[6])]
+REVIEW_HEADERS = [(k.key, k.pattern) for k in F.REVIEW_COLUMNS]
+# the printed wording of each key, for cells whose own label or header was not read
+ACTIVE_HEADER_NAMES = {k.key: k.printed for k, _ in reversed(F.ACTIVE_COLUMNS)}  # (2019's where both print one)
+REQUEST_HEADER_NAMES = {k.key: k.printed for k in (*F.REQUEST_COLUMNS, F.ORG_SUBTOTAL)}
+REVIEW_ROW_NAMES = {k.key: k.printed for k in F.REVIEW_ROWS}
+REVIEW_HEADER_NAMES = {k.key: k.printed for k in F.REVIEW_COLUMNS}
 
 # What starts each table's region, tested on each label as it comes; the match
 # nearest the end of the label wins.
@@ -400,22 +355,36 @@ def read_legacy(rows, out):
 
 
 def _read_active(gs, out):
-    columns, taken = None, set()
+    """The 第二十条 sub-tables: each row's columns are those its sub-table's header names;
+    where the header is partial or belongs to the sub-table before (a page that cut it),
+    the columns the format declares for the row, when the row has that many values."""
+    columns, taken, named_formats = None, set(), set()
     for g in gs:
         heads = _header_columns(g.label)
         if heads:
             columns = heads
+            named_formats |= {f for _, _, f, _ in heads if f}
         row = pick_row(g.label, ACTIVE_ROWS, taken)
-        if row is None or columns is None:
+        fmt = F.format_of_headers(named_formats)
+        declared = list(F.FORMATS[fmt].active_columns(row)) if fmt and row else []
+        if row is None or (columns is None and not declared):
             out.warnings.append(f"active: values {[v.raw for v in g.values]} after {g.label[-30:]!r} not placed")
             continue
         taken.add(row)
-        for fmt in {f for _, _, f, _ in columns if f}:
+        named = {c: h for _, c, _, h in columns or ()}
+        cols = [c for _, c, _, _ in columns or ()]
+        if declared and cols != declared and set(cols) <= set(declared) | {"decisions", "amount", "items"}:
+            fitted, doubt = unglue(g.values, len(declared))
+            if not doubt and len(_fit(fitted, len(declared))) == len(declared):
+                if not set(cols) <= set(declared) or len(cols) < len(declared):
+                    out.warnings.append(f"active.{row}: header {'/'.join(named.values()) or 'missing'}: columns as "
+                                        f"the {fmt} format declares them ({', '.join(declared)})")
+                cols = declared
+        for c in cols:
+            for f in (f for _, col, f, _ in columns or () if col == c and f):
+                out.shapes.add(f)
+        if fmt:
             out.shapes.add(fmt)
-        named = {c: h for _, c, _, h in columns}
-        cols = [c for _, c, _, _ in columns]
-        if row == "fees" and "change" in cols and "decisions" in cols:
-            cols = [c for c in cols if c != "decisions"]
         if row == "procurement" and "items" not in cols:
             cols = ["items", "amount"]
         values, doubt = unglue(g.values, len(cols))
@@ -429,13 +398,11 @@ def _read_active(gs, out):
             uncertain = True
         label = g.printed(dict(ACTIVE_ROWS)[row])
         for col, v in zip(cols, values):
-            if col == "amount" and v.number is not None and v.unit is None:
+            if col in F.MONEY_COLUMNS and v.number is not None and v.unit is None:
                 v.unit = "万元"
             out.add("active", row, col, v, label=label, header=named.get(col, ACTIVE_HEADER_NAMES.get(col)),
                     uncertain=uncertain)
-        if row == "procurement":
-            out.shapes.add("2019")
-        if row == "other_services":
+        if row in ("procurement", "other_services"):
             out.shapes.add("2019")
 
 
@@ -551,14 +518,7 @@ def _read_requests(gs, out):
             out.add("requests", row, col, v, label=label, header=REQUEST_HEADER_NAMES[col], uncertain=uncertain)
 
 
-# the requests table's column headers: (column, pattern); the 法人或其他组织 group spans the five org columns
-REQUEST_HEADERS = [("natural_person", re.compile(r"自然人")), ("business", re.compile(r"商业企业")),
-                   ("research", re.compile(r"科研机构")), ("public_interest", re.compile(r"社会公益")),
-                   ("legal_services", re.compile(r"法律服务")), ("other_org", re.compile(r"其他(?!组织)")),
-                   ("org_subtotal", re.compile(r"小计")), ("total", re.compile(r"总计|合计"))]
-REQUEST_HEADER_NAMES = {"natural_person": "自然人", "business": "商业企业", "research": "科研机构",
-                        "public_interest": "社会公益组织", "legal_services": "法律服务机构", "other_org": "其他",
-                        "org_subtotal": "小计", "total": "总计"}
+# the 法人或其他组织 group spans the five org columns (and 小计 where printed)
 _ORG_GROUP = re.compile(r"法人")
 _ORG_COLUMNS = ("business", "research", "public_interest", "legal_services", "other_org", "org_subtotal")
 
@@ -663,17 +623,11 @@ def _read_review(gs, out):
                     header=REVIEW_HEADER_NAMES[col])
 
 
-REVIEW_ROW_NAMES = {"review": "行政复议", "suit_direct": "未经复议直接起诉", "suit_after_review": "复议后起诉"}
-REVIEW_HEADER_NAMES = {"upheld": "结果维持", "corrected": "结果纠正", "other": "其他结果", "pending": "尚未审结",
-                       "total": "总计"}
 
 
 # ---- what a printed label, header or heading names ------------------------------------------
 
 ROW_PATTERNS = {"active": ACTIVE_ROWS, "requests": REQUEST_ROWS, "review_litigation": REVIEW_ROW_PATTERNS}
-REVIEW_HEADERS = [("upheld", re.compile(r"维持")), ("corrected", re.compile(r"纠正")),
-                  ("other", re.compile(r"其他结果|^其他$")), ("pending", re.compile(r"未审结|尚未")),
-                  ("total", re.compile(r"总计|合计"))]
 
 
 def label_text(text):

@@ -1,0 +1,189 @@
+"""The national report formats, each declared once: its tables, their rows and columns
+(the printed label or header, and the pattern that recognises it), and the identities
+its figures must satisfy.
+
+The readers (:mod:`pipelines.tables`), the checks (:mod:`pipelines.checks`) and the
+format decision (:mod:`pipelines.report`) all loop over these declarations; a new
+template is a new :class:`Format` here and its fixtures.
+
+Patterns run on labels that are simplified, without spaces, their bracketed notes
+taken out; a row's pattern matching nearest the end of a label names it (the labels of
+a table's row group run into its first row: ``(三)不予公开1.属于国家秘密``).
+"""
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Key:
+    key: str  # the canonical key (report-schema.md)
+    printed: str  # the template's wording
+    pattern: re.Pattern  # what recognises the printed label or header in the wild
+
+
+def _keys(*specs):
+    return tuple(Key(key, printed, re.compile(pattern)) for key, printed, pattern in specs)
+
+
+# ---- rows and columns, in printed order (the order breaks ties between patterns) -----------
+
+REQUEST_ROWS = _keys(
+    ("new_received", "一、本年新收政府信息公开申请数量", r"本年新收|新收.{0,6}申请"),
+    ("carried_over", "二、上年结转政府信息公开申请数量", r"上年结转|上年度结转"),
+    ("granted", "（一）予以公开", r"予以公开"),
+    ("partial", "（二）部分公开（区分处理的，只计这一情形，不计其他情形）", r"部分公开"),
+    ("denied_state_secret", "1.属于国家秘密", r"国家秘密"),
+    ("denied_prohibited", "2.其他法律行政法规禁止公开", r"其他法律|禁止公开|行政法规禁"),
+    ("denied_security", "3.危及“三安全一稳定”", r"三安全|一稳定|危及"),
+    ("denied_third_party", "4.保护第三方合法权益", r"第三方"),
+    ("denied_internal", "5.属于三类内部事务信息", r"内部事务"),
+    ("denied_process", "6.属于四类过程性信息", r"过程性"),
+    ("denied_enforcement", "7.属于行政执法案卷", r"执法案卷"),
+    ("denied_query", "8.属于行政查询事项", r"查询事项"),
+    ("unable_not_held", "1.本机关不掌握相关政府信息", r"不掌握"),
+    ("unable_needs_creation", "2.没有现成信息需要另行制作", r"另行制作|现成信息"),
+    ("unable_unclear", "3.补正后申请内容仍不明确", r"仍不明确|内容不明确"),
+    ("ignored_complaint", "1.信访举报投诉类申请", r"信访|举报投诉"),
+    ("ignored_repeat", "2.重复申请", r"重复申请"),
+    ("ignored_publication", "3.要求提供公开出版物", r"出版物"),
+    ("ignored_mass", "4.无正当理由大量反复申请", r"大量反复"),
+    ("ignored_confirm", "5.要求行政机关确认或重新出具已获取信息", r"重新出具|确认或"),
+    ("other", "（六）其他处理", r"其他处理$"),
+    ("other_no_correction", "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+     r"不补正|逾期不补|无正当理由逾期|逾期不$"),
+    ("other_no_fee", "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", r"缴纳费用|收费通知"),
+    ("other_other", "3.其他", r"(?:^|[\d.、．])其他$"),
+    ("total_processed", "（七）总计", r"总计$"),
+    ("carried_forward", "四、结转下年度继续办理", r"结转下年|下年度继续"),
+)
+REQUEST_COLUMNS = _keys(
+    ("natural_person", "自然人", r"自然人"),
+    ("business", "商业企业", r"商业企业"),
+    ("research", "科研机构", r"科研机构"),
+    ("public_interest", "社会公益组织", r"社会公益"),
+    ("legal_services", "法律服务机构", r"法律服务"),
+    ("other_org", "其他", r"其他(?!组织)"),
+    ("total", "总计", r"总计|合计"),
+)
+ORG_SUBTOTAL = Key("org_subtotal", "小计", re.compile(r"小计"))  # a column some reports add after the five
+ACTIVE_ROWS = _keys(
+    ("regulations", "规章", r"规章"),
+    ("normative_documents", "规范性文件", r"规范性文件|规范性档案"),  # 档案: a converter's 文件
+    ("licensing", "行政许可", r"行政许可"),
+    ("other_services", "其他对外管理服务事项", r"对外管理服务"),
+    ("punishment", "行政处罚", r"行政处罚"),
+    ("coercion", "行政强制", r"行政强制"),
+    ("fees", "行政事业性收费", r"事业性收费"),
+    ("procurement", "政府集中采购", r"集中采购|政府采购"),
+)
+# the 第二十条 sub-tables' column headers: the format a header belongs to (None: both)
+ACTIVE_COLUMNS = (
+    (Key("made", "本年新制作数量", re.compile(r"本年新制作")), "2019"),
+    (Key("published", "本年新公开数量", re.compile(r"本年新公开")), "2019"),
+    (Key("total_published", "对外公开总数量", re.compile(r"对外公开总数")), "2019"),
+    (Key("made", "本年制发件数", re.compile(r"本年制发")), "2021"),
+    (Key("repealed", "本年废止件数", re.compile(r"本年废止")), "2021"),
+    (Key("valid", "现行有效件数", re.compile(r"现行有效")), "2021"),
+    (Key("previous_count", "上一年项目数量", re.compile(r"上一年项目数")), "2019"),
+    (Key("change", "本年增/减", re.compile(r"本年增")), "2019"),
+    (Key("decisions", "处理决定数量", re.compile(r"(?<!本年)处理决定数")), None),
+    (Key("decisions", "本年处理决定数量", re.compile(r"本年处理决定数")), "2021"),
+    (Key("amount", "本年收费金额（单位：万元）", re.compile(r"收费金额")), "2021"),
+    (Key("items", "采购项目数量", re.compile(r"采购项目数")), "2019"),
+    (Key("amount", "采购总金额", re.compile(r"采购总金额")), "2019"),
+)
+REVIEW_ROWS = _keys(
+    ("review", "行政复议", r"行政复议$"),
+    ("suit_direct", "未经复议直接起诉", r"直接起诉"),
+    ("suit_after_review", "复议后起诉", r"复议后起诉"),
+)
+REVIEW_COLUMNS = _keys(
+    ("upheld", "结果维持", r"维持"),
+    ("corrected", "结果纠正", r"纠正"),
+    ("other", "其他结果", r"其他结果|^其他$"),
+    ("pending", "尚未审结", r"未审结|尚未"),
+    ("total", "总计", r"总计|合计"),
+)
+MONEY_COLUMNS = ("amount",)  # in 万元 where the table prints no unit
+
+
+# ---- the formats ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubTable:
+    """One 第二十条 sub-table: its rows and its columns in printed order."""
+    item: str  # 第二十条第（一）项
+    rows: tuple
+    columns: tuple
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    active: tuple  # SubTable, in printed order
+    request_rows: tuple  # row keys, in printed order
+    outcome_rows: tuple  # the rows that add up to total_processed
+    request_columns: tuple = tuple(k.key for k in REQUEST_COLUMNS)
+    review_rows: tuple = tuple(k.key for k in REVIEW_ROWS)
+    review_columns: tuple = tuple(k.key for k in REVIEW_COLUMNS)
+
+    def active_columns(self, row):
+        """The declared columns of the sub-table ``row`` belongs to."""
+        return next((t.columns for t in self.active if row in t.rows), ())
+
+
+_DENIED = ("denied_state_secret", "denied_prohibited", "denied_security", "denied_third_party", "denied_internal",
+           "denied_process", "denied_enforcement", "denied_query")
+_UNABLE = ("unable_not_held", "unable_needs_creation", "unable_unclear")
+
+FORMATS = {
+    "2019": Format(
+        name="2019",  # 国办公开办函〔2019〕60号
+        active=(SubTable("第二十条第（一）项", ("regulations", "normative_documents"), ("made", "published", "total_published")),
+                SubTable("第二十条第（五）项", ("licensing", "other_services"), ("previous_count", "change", "decisions")),
+                SubTable("第二十条第（六）项", ("punishment", "coercion"), ("previous_count", "change", "decisions")),
+                SubTable("第二十条第（八）项", ("fees",), ("previous_count", "change")),
+                SubTable("第二十条第（九）项", ("procurement",), ("items", "amount"))),
+        request_rows=("new_received", "carried_over", "granted", "partial", *_DENIED, *_UNABLE, "ignored_complaint",
+                      "ignored_repeat", "ignored_publication", "other", "total_processed", "carried_forward"),
+        outcome_rows=("granted", "partial", *_DENIED, *_UNABLE, "ignored_complaint", "ignored_repeat",
+                      "ignored_publication", "other"),
+    ),
+    "2021": Format(
+        name="2021",  # 国办公开办函〔2021〕30号
+        active=(SubTable("第二十条第（一）项", ("regulations", "normative_documents"), ("made", "repealed", "valid")),
+                SubTable("第二十条第（五）项", ("licensing",), ("decisions",)),
+                SubTable("第二十条第（六）项", ("punishment", "coercion"), ("decisions",)),
+                SubTable("第二十条第（八）项", ("fees",), ("amount",))),
+        request_rows=("new_received", "carried_over", "granted", "partial", *_DENIED, *_UNABLE, "ignored_complaint",
+                      "ignored_repeat", "ignored_publication", "ignored_mass", "ignored_confirm",
+                      "other_no_correction", "other_no_fee", "other_other", "total_processed", "carried_forward"),
+        outcome_rows=("granted", "partial", *_DENIED, *_UNABLE, "ignored_complaint", "ignored_repeat",
+                      "ignored_publication", "ignored_mass", "ignored_confirm", "other_no_correction",
+                      "other_no_fee", "other_other"),
+    ),
+}
+# pre-2019 reports have no national tables: their appendix is read as printed (table ``legacy``)
+
+# the identities of report-schema.md, by rule: what each says, for the checks and the docs
+IDENTITIES = {
+    "requests.balance": "new_received + carried_over = total_processed + carried_forward, for each column",
+    "requests.row_total": "the six applicant columns add up to total, for each row",
+    "requests.outcome_total": "the outcome rows add up to total_processed, for each column",
+    "review_litigation.total": "upheld + corrected + other + pending = total, for each row",
+}
+APPLICANT_COLUMNS = tuple(k.key for k in REQUEST_COLUMNS[:6])
+BALANCE = (("new_received", "carried_over"), ("total_processed", "carried_forward"))
+
+
+def outcome_rows(rows):
+    """The outcome rows of whichever format ``rows`` (the request rows a report printed) is in."""
+    fmt = FORMATS["2019"] if "other" in rows else FORMATS["2021"]
+    return [r for r in fmt.outcome_rows if r in rows]
+
+
+def format_of_headers(found):
+    """The format the 第二十条 headers read so far belong to ({formats} → name or None)."""
+    found = {f for f in found if f}
+    return found.pop() if len(found) == 1 else None
