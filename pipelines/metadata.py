@@ -13,6 +13,8 @@ _STAT_PERIOD = re.compile(r"统计(?:期限|周期|时限|区间|时间|范围|�
 # the opening of a report names its year first: "2022年，XX镇认真贯彻…", "2022年度，我局…", "本年度（2022年）"
 _OPENING_YEAR = re.compile(r"^(?:[一二]、[^，。]{0,12}?)?(?:\(一\)|（一）)?(?:总体情况|概述)?[^。]{0,6}?((?:19|20)\d\d)\s*年度?\s*(?:[，,]|以来|是|我|全年|共|(?=[\u4e00-\u9fff]{2,30}(?:认真|坚持|深入|严格|按照|全面)))|"
                            r"本年度\s*[（(]\s*((?:19|20)\d\d)\s*年")
+# the year's work the text reports on: "汇报我镇2023年政府信息公开工作", "2022年度政务公开工作"
+_YEAR_OF_WORK = re.compile(r"((?:19|20)\d\d)年度?(?:政府信息公开|政务公开|信息公开)(?:工作)?(?!要点|条例)")
 # breadcrumbs and page chrome that name the column, never the report
 BREADCRUMB = re.compile(r"当前位置|现在的?位置|所在位置|您的位置|当前页面|^首页|^网站首页|[>›»→]|首页\s*[/／|]|^位置[:：]")
 _SOURCE = re.compile(r"(?:信息来源|来源|发布机构|發布機構|信息來源|來源|发布单位)\s*[:：]?\s*([^\s:：|]{2,30}?)(?=\s|$|发布|發布|时间|時間|浏览|字号|【|\||作者|点击)")
@@ -43,13 +45,17 @@ def find_title(doc):
         if len(joined) <= 80 and TITLE_RE.search(to_simplified(joined)):
             candidates.append(joined)
             break
-    candidates = [_off_breadcrumb(squash(c)) for c in candidates]
+    candidates = [_off_breadcrumb(_PAGE_PREFIX.sub("", squash(c))) for c in candidates]
     candidates = [c for c in candidates if c]
     with_agency = [c for c in candidates if agency_from_title(c)]
     for c in with_agency + candidates:
         if TITLE_RE.search(to_simplified(c)):
             return c
     return candidates[0] if candidates else None
+
+
+# a viewer's page marker before the title: "Page 8 - 威海市…", "第3页-…"
+_PAGE_PREFIX = re.compile(r"^(?:page|p\.?|第)\d{1,3}页?[-–—_:：|]+(?=[\u4e00-\u9fff\d])", re.I)
 
 
 def _off_breadcrumb(text):
@@ -80,12 +86,13 @@ def report_year(title, text, published_at):
     m = _STAT_PERIOD.search(flat)
     if m:
         return int(m.group(1) or m.group(2)), None
-    for line in (text or "").splitlines()[:30]:
-        m = _OPENING_YEAR.search(squash(line))
-        if m:
-            year = int(m.group(1) or m.group(2))
-            if not published_at or int(published_at[:4]) - 1 <= year <= int(published_at[:4]):
-                return year, None
+    for pattern in (_OPENING_YEAR, _YEAR_OF_WORK):
+        for line in (text or "").splitlines()[:30]:
+            m = pattern.search(squash(line))
+            if m:
+                year = int(next(g for g in m.groups() if g))
+                if not published_at or int(published_at[:4]) - 1 <= year <= int(published_at[:4]):
+                    return year, None
     if published_at:
         return int(published_at[:4]) - 1, "report_year guessed as the publication year minus one"
     return None, "no report year found"
@@ -130,14 +137,32 @@ _OPENING_AGENCY = re.compile(r"(?:^|[，,。；]|年度?|以来)(%s)(?=认真|�
                              % _AGENCY_NAME)
 
 
+# the report named in its own text: "现公布荷塘区桂花街道办事处2019年政府信息公开工作年度报告",
+# "《西柳镇人民政府2023年…》"; "本报告由两城镇人民政府党政办公室编制"
+_TITLE_IN_TEXT = re.compile(r"([^《》“”\"，,。：:；;、\s]{2,40}?)(?:19|20)\d\d年度?(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度报告|年报)")
+_COMPILED_BY = re.compile(r"由(%s)(?:[\u4e00-\u9fff]{0,4}?办公室|[\u4e00-\u9fff]{0,6}?(?:组|科|股))?(?:负责)?(?:汇总|组织)?编制" % _AGENCY_NAME)
+_ANNOUNCING = re.compile(r"^.*(?:现予?公布|现将|现发布|特发布|公布|发布|印发|编制形成了|编制了|关于|[@:：])")
+_AGENCY_WHOLE = re.compile(r"^%s$" % _AGENCY_NAME)
+_NOT_A_NAME = ("我", "本", "各", "全", "该", "市委", "省委", "县委", "党中央")
+
+
 def agency_from_opening(text):
-    """The agency the opening sentence names: "2022年，XX街道办事处认真贯彻…"."""
-    for line in (text or "").splitlines()[:30]:
-        line = squash(line)
+    """The agency the opening names: the subject of its first sentence ("2022年，XX街道办事处
+    认真贯彻…"), the report it announces by name ("现公布XX2022年政府信息公开工作年度报告"),
+    or the body that compiled it ("由XX镇人民政府党政办公室编制": the government)."""
+    lines = [squash(line) for line in (text or "").splitlines()[:30]]
+    for line in lines:
         if len(line) < 20:
             continue
+        for m in _TITLE_IN_TEXT.finditer(line[:400]):
+            name = _ANNOUNCING.sub("", m.group(1))
+            if _AGENCY_WHOLE.match(name) and not name.startswith(_NOT_A_NAME):
+                return name
+        m = _COMPILED_BY.search(line[:400])
+        if m and not m.group(1).startswith(_NOT_A_NAME):
+            return m.group(1)
         m = _OPENING_AGENCY.search(line[:200])
-        if m and not m.group(1).startswith(("我", "本", "各", "全", "该", "市委", "省委", "县委", "党中央")):
+        if m and not m.group(1).startswith(_NOT_A_NAME):
             return m.group(1)
     return None
 
