@@ -373,12 +373,13 @@ def _read_active(gs, out):
         taken.add(row)
         named = {c: h for _, c, _, h in columns or ()}
         cols = [c for _, c, _, _ in columns or ()]
-        if declared and cols != declared and set(cols) <= set(declared) | {"decisions", "amount", "items"}:
+        if declared and cols != declared:
+            # a partial header (本年新 | 本年新 | 对外公开总数量), or the sub-table before's: the
+            # declared columns, when the row has as many values
             fitted, doubt = unglue(g.values, len(declared))
             if not doubt and len(_fit(fitted, len(declared))) == len(declared):
-                if not set(cols) <= set(declared) or len(cols) < len(declared):
-                    out.warnings.append(f"active.{row}: header {'/'.join(named.values()) or 'missing'}: columns as "
-                                        f"the {fmt} format declares them ({', '.join(declared)})")
+                out.warnings.append(f"active.{row}: header {'/'.join(named.values()) or 'missing'}: columns as "
+                                    f"the {fmt} format declares them ({', '.join(declared)})")
                 cols = declared
         for c in cols:
             for f in (f for _, col, f, _ in columns or () if col == c and f):
@@ -395,6 +396,10 @@ def _read_active(gs, out):
         if len(values) > len(cols) and any(v.number is not None for v in values[len(cols):]):
             out.warnings.append(f"active.{row}: {len(values)} values for {len(cols)} columns; extra ignored, "
                                 f"the row marked uncertain")
+            uncertain = True
+        elif len(values) < len(cols) and not doubt:
+            out.warnings.append(f"active.{row}: {len(values)} values for {len(cols)} columns "
+                                f"({', '.join(cols)}): the row marked uncertain")
             uncertain = True
         label = g.printed(dict(ACTIVE_ROWS)[row])
         for col, v in zip(cols, values):
@@ -449,8 +454,15 @@ def _splits(digits, n):
             yield [int(head), *rest]
 
 
+_SUBTABLE_START = re.compile(r"信息内容|第二十条")
+
+
 def _header_columns(label):
-    """The 第二十条 sub-table's columns its header names: [(position, column, format, header)]."""
+    """The 第二十条 sub-table's columns its header names: [(position, column, format, header)],
+    read from the last sub-table header in ``label`` (after its last 信息内容 or 第二十条)."""
+    starts = [m.start() for m in _SUBTABLE_START.finditer(label)]
+    if starts:
+        label = label[starts[-1]:]
     found = []
     for pat, col, fmt in ACTIVE_HEADERS:
         for m in pat.finditer(label):

@@ -75,6 +75,9 @@ def test_project_fixtures_parse_exactly(case):
     ctype = {".md": "text/markdown", ".txt": "text/plain"}.get(path.suffix)
     report = parse_bytes(path.read_bytes(), content_type=ctype)
     assert not wrong_cells(case, report)
+    printed = {(c["table"], c["row"], c["column"]) for c in case.get("cells", [])}
+    extra = [c for c in report["cells"] if (c["table"], c["row"], c["column"]) not in printed and not c["uncertain"]]
+    assert not extra or not case.get("cells"), extra  # a cell the report does not print is a wrong one
     for key in FIELDS:
         if key in case:
             want, value = case[key], report[key]
