@@ -495,8 +495,13 @@ def _read_requests(gs, out):
                 out.warnings.append(f"requests: values {[v.raw for v in g.values]} after {g.label[-30:]!r} not placed")
             continue
         taken.add(row)
-        placed.append((row, g.values, g.printed(patterns[row])))
-    widths = Counter(len(_fit(v, 0)) for _, v, _ in placed if len(_fit(v, 0)) >= 6)
+        label = g.printed(patterns[row])
+        others = sorted({k for k, pat in REQUEST_ROWS if k != row and k not in taken and pat.search(_NOTE.sub("", label))})
+        if others:  # 其他法律行政法规禁止公开危及三安全: two rows' labels, one row's numbers
+            out.warnings.append(f"requests.{row}: its label {label!r} also names {', '.join(others)}: "
+                                f"the row marked uncertain")
+        placed.append((row, g.values, label, bool(others)))
+    widths = Counter(len(_fit(v, 0)) for _, v, _, _ in placed if len(_fit(v, 0)) >= 6)
     width = widths.most_common(1)[0][0] if widths else len(columns)
     printed = request_header(header)
     if printed and len(printed) == width and printed != columns:
@@ -507,7 +512,7 @@ def _read_requests(gs, out):
         out.warnings.append(f"requests: 8-column table, subtotal column at position {columns.index('org_subtotal') + 1}")
     order = [k for k, _ in REQUEST_ROWS]
     last = -1
-    for row, values, label in placed:
+    for row, values, label, ambiguous in placed:
         values, doubt = unglue(values, len(columns), total_last=columns[-1] == "total")
         if doubt:
             out.warnings.append(f"requests.{row}: {doubt}; the row is not read")
@@ -522,8 +527,8 @@ def _read_requests(gs, out):
         last = order.index(row)
         if row in ("other_no_correction", "other_no_fee", "other_other"):
             out.shapes.add("2021")
-        uncertain = len(values) != len(columns)
-        if uncertain:
+        uncertain = ambiguous or len(values) != len(columns)
+        if len(values) != len(columns):
             out.warnings.append(f"requests.{row}: {len(values)} values for {len(columns)} columns: "
                                 f"the row marked uncertain")
         for col, v in zip(columns, values):
@@ -589,7 +594,7 @@ def _subtotal_layout(placed):
 
     def score(layout):
         ok = 0
-        for _, values in placed:
+        for _, values, *_ in placed:
             d = {c: v.number for c, v in zip(layout, values) if v.number is not None}
             orgs = [d.get(c) for c in layout[1:7] if c != "org_subtotal"]
             if None not in orgs and "org_subtotal" in d and sum(orgs) == d["org_subtotal"]:
