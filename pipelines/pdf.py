@@ -94,7 +94,8 @@ class _Page:
 
 
 def _chars(tp, text, geo):
-    """(x0, top, x1, bottom, char) of every printed character (spaces and generated breaks left out).
+    """(x0, top, x1, bottom, char, baseline) of every printed character, spaces the PDF
+    prints included (pdfium's own spaces and line breaks left out).
 
     Tight boxes: pdfium's loose boxes come from the font's bounding box, which some
     embedded CJK subsets give as 20 characters wide."""
@@ -111,8 +112,12 @@ def _chars(tp, text, geo):
     to_page, baseline = geo.rect, geo.baseline
     handle = tp.raw
     out = []
+    generated = raw.FPDFText_IsGenerated
     for i, ch in enumerate(text):
-        if ch.isspace() or ch == "\x00" or not get_box(handle, i, *refs):
+        if ch.isspace():
+            if ch != " " or generated(handle, i):  # line breaks, and the spaces pdfium puts between words
+                continue
+        if ch == "\x00" or not get_box(handle, i, *refs):
             continue
         get_origin(handle, i, *origin)
         x0, top, x1, bottom = to_page(l.value, b.value, r.value, t.value)
@@ -403,11 +408,14 @@ def _line_text(line):
     em = max(c[3] - c[1] for c in line)
     parts, end = [], None
     for c in line:
+        if c[4] == " ":
+            parts.append(" ")
+            continue
         if end is not None and c[0] - end > 0.5 * em:
             parts.append(" ")
         parts.append(c[4])
         end = max(c[2], c[0] + em * 0.9) if east_asian_width(c[4]) in "WF" else c[2]
-    return "".join(parts)
+    return re.sub(" {2,}", " ", "".join(parts)).strip()
 
 
 def _text(chars):
@@ -442,10 +450,76 @@ def _page_rows(page, tp, text):
             (inside if x0 <= x <= x1 and y0 <= y <= y1 else outside).append(c)
         rest = outside
         tables.append((y0, grid.rows(inside)))
-    lines = [(min(c[1] for c in line), _line_text(line)) for line in _lines(rest)]
+    lines = _lines(rest)
+    if hinted:
+        lines, unruled = _unruled(lines)
+        tables += unruled
+    lines = [(min(c[1] for c in line), _line_text(line)) for line in lines]
     if not any(_is_table(t) for _, t in tables):
         return None, False
     return _assemble(lines, tables), False
+
+
+COLUMN_GAP = 1.5  # in an unruled table, columns are further apart than this many characters
+
+
+def _segments_of(line):
+    """A line's runs of characters, split where the gap is wider than COLUMN_GAP characters."""
+    line = [c for c in line if c[4] != " "]
+    if not line:
+        return []
+    em = max(c[3] - c[1] for c in line)
+    runs = [[line[0]]]
+    for c in line[1:]:
+        if c[0] - runs[-1][-1][2] > COLUMN_GAP * em:
+            runs.append([])
+        runs[-1].append(c)
+    return runs
+
+
+def _unruled(lines):
+    """Tables drawn without rules: runs of consecutive lines that break into two or more
+    columns of characters, some with a number; the columns are the x-gaps no line's
+    characters cross.  Returns the lines left and the tables as (top, rows of cells)."""
+    split = [len(_segments_of(line)) > 1 for line in lines]
+    rest, tables, i = [], [], 0
+    while i < len(lines):
+        if not split[i]:
+            rest.append(lines[i])
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and (split[j] or (j + 1 < len(lines) and split[j + 1] and j > i)):
+            j += 1
+        block = lines[i:j]
+        grid = _columns(block) if sum(1 for k in range(i, j) if split[k]) >= 2 else None
+        if grid is None:
+            rest.extend(block)
+        else:
+            tables.append((min(c[1] for c in block[0]), grid))
+        i = j
+    return rest, tables
+
+
+def _columns(block):
+    """The rows of cells of an unruled block, or None when its lines share no column gap
+    or hold no number."""
+    spans = sorted((c[0], c[2]) for line in block for c in line if c[4] != " ")
+    em = max(c[3] - c[1] for line in block for c in line)
+    bounds, end = [], spans[0][1]
+    for a, b in spans[1:]:
+        if a - end > em:
+            bounds.append((a + end) / 2)
+        end = max(end, b)
+    if not bounds or not any(c[4].isdigit() for line in block for c in line):
+        return None
+    rows = []
+    for line in block:
+        cells = [[] for _ in range(len(bounds) + 1)]
+        for c in line:
+            cells[bisect_right(bounds, (c[0] + c[2]) / 2)].append(c)
+        rows.append([_line_text(cell) if cell else "" for cell in cells])
+    return rows
 
 
 def _lost_text(page, tp):
