@@ -478,39 +478,50 @@ def _segments_of(line):
 
 
 def _unruled(lines):
-    """Tables drawn without rules: runs of consecutive lines that break into two or more
-    columns of characters, some with a number; the columns are the x-gaps no line's
-    characters cross.  Returns the lines left and the tables as (top, rows of cells)."""
+    """Tables drawn without rules: runs of two or more consecutive lines that break into
+    columns of characters, some with a number; the columns are the x-gaps no line of the
+    run crosses.  Returns the lines left and each row as a table of its own, (top, [cells]),
+    so that a line between two rows (a wrapped label) keeps its place."""
     split = [len(_segments_of(line)) > 1 for line in lines]
     rest, tables, i = [], [], 0
+    bounds, end = None, -2  # the columns of the last block, and the index of its last line
     while i < len(lines):
         if not split[i]:
             rest.append(lines[i])
             i += 1
             continue
         j = i
-        while j < len(lines) and (split[j] or (j + 1 < len(lines) and split[j + 1] and j > i)):
+        while j < len(lines) and split[j]:
             j += 1
         block = lines[i:j]
-        grid = _columns(block) if sum(1 for k in range(i, j) if split[k]) >= 2 else None
-        if grid is None:
+        # a row after a wrapped label line continues the rows above it
+        found = (_columns(block, bounds) if bounds and i - end <= 2 else None) \
+            or (_columns(block) if len(block) >= 2 else None)
+        if found is None:
             rest.extend(block)
         else:
-            tables.append((min(c[1] for c in block[0]), grid))
+            grid, bounds, end = *found, j - 1
+            tables += [(min(c[1] for c in line), [cells]) for line, cells in zip(block, grid)]
         i = j
     return rest, tables
 
 
-def _columns(block):
-    """The rows of cells of an unruled block, or None when its lines share no column gap
-    or hold no number."""
+def _columns(block, given=None):
+    """(rows of cells, column bounds) of an unruled block, or None when its lines share no
+    column gap or hold no number.  ``given``: the columns of the rows above, which the
+    block's characters must not cross."""
     spans = sorted((c[0], c[2]) for line in block for c in line if c[4] != " ")
     em = max(c[3] - c[1] for line in block for c in line)
-    bounds, end = [], spans[0][1]
-    for a, b in spans[1:]:
-        if a - end > em:
-            bounds.append((a + end) / 2)
-        end = max(end, b)
+    if given:
+        if any(a < x < b for a, b in spans for x in given):
+            return None
+        bounds = given
+    else:
+        bounds, end = [], spans[0][1]
+        for a, b in spans[1:]:
+            if a - end > em:
+                bounds.append((a + end) / 2)
+            end = max(end, b)
     if not bounds or not any(c[4].isdigit() for line in block for c in line):
         return None
     rows = []
@@ -519,7 +530,7 @@ def _columns(block):
         for c in line:
             cells[bisect_right(bounds, (c[0] + c[2]) / 2)].append(c)
         rows.append([_line_text(cell) if cell else "" for cell in cells])
-    return rows
+    return rows, bounds
 
 
 def _lost_text(page, tp):

@@ -94,3 +94,45 @@ def test_turned_pages(kw, no_pdfplumber):
     doc = pdf_document(make_pdf([["Table 3", t, "After the table"]], font="Vera", **kw))
     assert grid_rows(doc) == t.expected()
     assert lines(doc)[-1] == "After the table"
+
+
+ACTIVE = [("regulations", "规章", (1, 0, 11)), ("normative_documents", "行政规范性文件", (8, 26, 66))]
+ACTIVE_CELLS = {("active", row, col): v for row, _, values in ACTIVE for col, v in zip(("made", "repealed", "valid"), values)}
+ACTIVE_CELLS[("active", "licensing", "decisions")] = 447228
+
+
+def _report(*tables):
+    return ["某某市人民政府", "2024年政府信息公开工作年度报告", "二、主动公开政府信息情况", "第二十条第(一)项", tables[0],
+            "第二十条第(五)项", tables[1], "五、存在的主要问题及改进情况"]
+
+
+@pytest.mark.parametrize("ruled", [True, False])
+def test_a_report_pdf_parses_to_its_cells(ruled, no_pdfplumber):
+    """The parser reads the reader's rows as it reads an HTML table's, ruled or not."""
+    from pipelines.report import parse_bytes
+
+    head = ["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"]
+    body = [[label, *map(str, values)] for _, label, values in ACTIVE]
+    if ruled:
+        first = Table([head, *body], widths=[110, 80, 80, 80])
+        second = Table([["信息内容", "本年处理决定数量"], ["行政许可", "447228"]], widths=[110, 240])
+    else:
+        at = (0, 110, 190, 270)
+        first = tuple(tuple(zip(r, at)) for r in [head, *body])
+        second = tuple(tuple(zip(r, (0, 110))) for r in [["信息内容", "本年处理决定数量"], ["行政许可", "447228"]])
+    page = _report(first, second)
+    if not ruled:  # the unruled tables' lines go on the page one by one
+        page = page[:4] + list(first) + [page[5]] + list(second) + page[7:]
+    report = parse_bytes(make_pdf([page]), url="http://x/report.pdf")
+    got = {(c["table"], c["row"], c["column"]): c["value"] for c in report["cells"]}
+    assert got == ACTIVE_CELLS
+
+
+def test_unruled_rows_keep_a_wrapped_label_line_in_its_place(no_pdfplumber):
+    at = (0, 140, 220, 300)
+    page = ["第二十条第(一)项", tuple(zip(("信息内容", "本年制发件数", "本年废止件数", "现行有效件数"), at)),
+            tuple(zip(("行政规范性", "8", "26", "66"), at)), "文件", tuple(zip(("规章", "1", "0", "11"), at))]
+    doc = pdf_document(make_pdf([page]))
+    assert [r.cells if r.grid else r.cells[0] for r in doc.rows] == [
+        "第二十条第(一)项", ["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"], ["行政规范性", "8", "26", "66"],
+        "文件", ["规章", "1", "0", "11"]]
