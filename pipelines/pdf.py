@@ -99,7 +99,7 @@ def _chars(tp, text, geo):
 
     Tight boxes: pdfium's loose boxes come from the font's bounding box, which some
     embedded CJK subsets give as 20 characters wide."""
-    import pypdfium2.raw as raw
+    from pypdfium2 import raw
 
     n = tp.count_chars()
     if len(text) != n:  # characters outside the BMP: one index, two UTF-16 units
@@ -114,9 +114,8 @@ def _chars(tp, text, geo):
     out = []
     generated = raw.FPDFText_IsGenerated
     for i, ch in enumerate(text):
-        if ch.isspace():
-            if ch != " " or generated(handle, i):  # line breaks, and the spaces pdfium puts between words
-                continue
+        if ch.isspace() and (ch != " " or generated(handle, i)):  # line breaks; the spaces pdfium puts between words
+            continue
         if ch == "\x00" or not get_box(handle, i, *refs):
             continue
         get_origin(handle, i, *origin)
@@ -130,7 +129,7 @@ def _chars(tp, text, geo):
 
 
 def _matrix(obj):
-    import pypdfium2.raw as raw
+    from pypdfium2 import raw
 
     m = raw.FS_MATRIX()
     raw.FPDFPageObj_GetMatrix(obj, ctypes.byref(m))
@@ -153,7 +152,7 @@ def _apply(m, x, y):
 
 def _seen(obj, stroke):
     """The path's stroke (or fill) colour shows on white paper."""
-    import pypdfium2.raw as raw
+    from pypdfium2 import raw
 
     r, g, b, a = ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint()
     get = raw.FPDFPageObj_GetStrokeColor if stroke else raw.FPDFPageObj_GetFillColor
@@ -165,7 +164,7 @@ def _seen(obj, stroke):
 def _rules(page, geo):
     """Horizontal rules (y, x0, x1) and vertical rules (x, y0, y1) on the page as shown,
     and whether the page draws inside form XObjects."""
-    import pypdfium2.raw as raw
+    from pypdfium2 import raw
 
     hs, vs = [], []
     forms = False
@@ -225,7 +224,7 @@ def _rules(page, geo):
 
 def _rectangle(obj, nseg):
     """A path of four straight sides (or a rectangle operator): no curves."""
-    import pypdfium2.raw as raw
+    from pypdfium2 import raw
 
     for s in range(nseg):
         if raw.FPDFPathSegment_GetType(raw.FPDFPath_GetPathSegment(obj, s)) == raw.FPDF_SEGMENT_BEZIERTO:
@@ -235,7 +234,7 @@ def _rectangle(obj, nseg):
 
 def _segments(obj, nseg, m):
     """The axis-parallel straight segments of a path, in PDF page space."""
-    import pypdfium2.raw as raw
+    from pypdfium2 import raw
 
     x, y = ctypes.c_float(), ctypes.c_float()
     start = prev = None
@@ -537,7 +536,7 @@ def _lost_text(page, tp):
     """pdfium leaves out of the text page some text objects of fonts it has no outlines for
     (a non-embedded CID font such as STSong-Light: a character after a line break in a
     cell, all text on a rotated page); such an object has no text there."""
-    import pypdfium2.raw as raw
+    from pypdfium2 import raw
 
     get, kind, text = raw.FPDFPage_GetObject, raw.FPDFPageObj_GetType, raw.FPDFTextObj_GetText
     handle, tph = page.raw, tp.raw

@@ -1,8 +1,8 @@
 """The PDF reader's tables (pipelines/pdf.py): ruled grids from pypdfium2's rules and characters,
 merged cells, tables split over pages, unruled columns, turned pages, wrapped cells."""
 import pytest
-
 from pdf_tables import Table, make_pdf
+
 from pipelines import pdf as pdfmod
 from pipelines.pdf import pdf_document
 
