@@ -1,8 +1,8 @@
 """A captured file as the parser sees it: lines of text and rows of table cells.
 
 ``load_document(body, content_type=None, url=None)`` reads HTML, plain text and
-Markdown, and PDF (pdfplumber for ruled tables, pypdfium2 for the text), and
-returns a :class:`Document`.  Table rows keep every cell, blank ones included,
+Markdown, DOCX, XLSX/XLS, DOC/WPS (through LibreOffice) and PDF (``pdf.py``: tables
+from pypdfium2's characters and ruling lines), and returns a :class:`Document`.  Table rows keep every cell, blank ones included,
 so positions survive; running text becomes one-cell rows.
 """
 import functools
