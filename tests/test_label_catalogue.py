@@ -17,7 +17,7 @@ def _variants():
             yield pytest.param(r, id=f"{r['kind']}-{r['table']}-{r['key']}-{r['variant'][:24]}")
 
 
-@pytest.mark.parametrize("variant", _variants())
+@pytest.mark.parametrize("variant", list(_variants()))
 def test_each_printed_variant_names_its_key(variant):
     text = variant["variant"].replace("\\n", "\n")  # the catalogue writes a line break in a cell as \n
     kind, table, key = variant["kind"], variant["table"], variant["key"]
