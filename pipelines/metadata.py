@@ -14,7 +14,7 @@ _STAT_PERIOD = re.compile(r"统计(?:期限|周期|时限|区间|时间|范围|�
 _OPENING_YEAR = re.compile(r"^(?:[一二]、[^，。]{0,12}?)?(?:\(一\)|（一）)?(?:总体情况|概述)?[^。]{0,6}?((?:19|20)\d\d)\s*年度?\s*(?:[，,]|以来|是|我|全年|共|(?=[\u4e00-\u9fff]{2,30}(?:认真|坚持|深入|严格|按照|全面)))|"
                            r"本年度\s*[（(]\s*((?:19|20)\d\d)\s*年")
 # the year's work the text reports on: "汇报我镇2023年政府信息公开工作", "2022年度政务公开工作"
-_YEAR_OF_WORK = re.compile(r"((?:19|20)\d\d)年度?(?:政府信息公开|政务公开|信息公开)(?:工作)?(?!要点|条例)")
+_YEAR_OF_WORK = re.compile(r"((?:19|20)\d\d)年度?(?:政府信息公开|政务公开|信息公开)(?![^，。,]{0,4}(?:要点|方案|计划|任务|安排|通知))")
 # breadcrumbs and page chrome that name the column, never the report
 BREADCRUMB = re.compile(r"当前位置|现在的?位置|所在位置|您的位置|当前页面|^首页|^网站首页|[>›»→]|首页\s*[/／|]|^位置[:：]")
 _SOURCE = re.compile(r"(?:信息来源|来源|发布机构|發布機構|信息來源|來源|发布单位)\s*[:：]?\s*([^\s:：|]{2,30}?)(?=\s|$|发布|發布|时间|時間|浏览|字号|【|\||作者|点击)")
@@ -165,6 +165,17 @@ def agency_from_opening(text):
         if m and not m.group(1).startswith(_NOT_A_NAME):
             return m.group(1)
     return None
+
+
+def agency_from_page(doc):
+    """The agency the page's own header names: a segment of its <title> that is an
+    agency's name (``2022年政府信息公开工作年度报告_XX镇人民政府``), else its 发布机构."""
+    for part in re.split(r"\s*[_|–—\-－]+\s*", doc.title or "")[1:]:
+        name = to_simplified(squash(part))
+        if _AGENCY_WHOLE.match(name) and not name.startswith(_NOT_A_NAME) and "网" not in name:
+            return name
+    name = to_simplified(squash(doc.catalog.get("发布机构") or ""))
+    return name if _AGENCY_WHOLE.match(name) else None
 
 
 def catalog_fields(doc):

@@ -3,7 +3,7 @@ import re
 
 from .document import load_document
 from .limits import TooLarge
-from .metadata import (agency_from_opening, agency_from_signature, agency_from_title, catalog_fields, choose_date, date_candidates,
+from .metadata import (agency_from_opening, agency_from_page, agency_from_signature, agency_from_title, catalog_fields, choose_date, date_candidates,
                        find_source, find_title, report_year)
 from .region import resolve_agency
 from .checks import mark_uncertain, run_checks
@@ -48,6 +48,8 @@ def normalise(doc, url=None, list_date=None, last_modified=None, list_title=None
         agency, agency_from = signed, "signature"  # 市财政局 in the title, 怀化市财政局 signed
     if not agency:
         agency, agency_from = agency_from_opening(simplified), "opening"
+    if not agency:
+        agency, agency_from = agency_from_page(doc), "page"
     if not agency:
         agency, agency_from = to_simplified(doc.meta.get("SiteName")) or None, "site"
         warnings.append("agency not in the title, signature or opening: taken from the site name" if agency
