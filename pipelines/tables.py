@@ -565,9 +565,7 @@ def request_header(label):
     orgs.sort(key=pos.get)
     group = _ORG_GROUP.search(text)
     top = [c for c in ("natural_person", "total") if c in pos]
-    if min(pos[c] for c in orgs) > max(pos[c] for c in top):  # stacked header rows
-        if group is None:
-            return None
+    if group is not None and min(pos[c] for c in orgs) > max(pos[c] for c in top):  # stacked header rows
         order = sorted([*top, "orgs"], key=lambda c: group.start() if c == "orgs" else pos[c])
         i = order.index("orgs")
         return order[:i] + orgs + order[i + 1:]

@@ -149,3 +149,47 @@ def test_a_report_nested_past_the_html_parsers_depth_is_read_whole():
     whole = load_document(page.encode(), "text/html")
     flattened = load_document(deep.encode(), "text/html")
     assert len(read_tables(flattened.rows).cells) == len(read_tables(whole.rows).cells) == 200
+
+
+# ---- the requests table's columns as its header prints them ---------------------------------
+
+ORDER = ["natural_person", "business", "research", "public_interest", "legal_services", "other_org", "total"]
+
+
+def _printed(order, headers):
+    """The requests table as pipe text: the header line in print order, rows in that order."""
+    lines = ["三、收到和处理政府信息公开申请情况", "| 申请人情况 |", "| " + " | ".join(headers) + " |"]
+    for label, values in request_rows():
+        by_key = dict(zip(ORDER, values))
+        lines.append(f"| {label} | " + " | ".join(str(by_key[k]) for k in order) + " |")
+    return "\n".join(lines)
+
+
+def test_a_total_printed_first_lands_in_total():
+    order = ["total", "natural_person", "business", "research", "public_interest", "legal_services", "other_org"]
+    got = cells_of(_printed(order, ["总计", "自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他"]))
+    for key, (_, values) in zip(KEYS_2021, request_rows()):
+        assert [got[(key, c)] for c in ORDER] == values
+
+
+def test_stacked_headers_with_the_total_first_land_in_place():
+    order = ["total", "natural_person", "business", "research", "public_interest", "legal_services", "other_org"]
+    text = _printed(order, ["总计", "自然人", "法人或其他组织"]).replace(
+        "| 总计 | 自然人 | 法人或其他组织 |", "| 总计 | 自然人 | 法人或其他组织 |\n| 商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他 |")
+    got = cells_of(text)
+    assert [got[("new_received", c)] for c in ORDER] == list(next(request_rows())[1])
+
+
+def test_a_table_without_a_column_is_read_by_its_header_not_by_position():
+    order = ["natural_person", "business", "research", "public_interest", "legal_services", "total"]  # no 其他
+    got = cells_of(_printed(order, ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "总计"]))
+    assert ("new_received", "other_org") not in got
+    assert got[("new_received", "total")] == 11 and got[("new_received", "legal_services")] == 0
+
+
+def test_a_glued_row_is_read_only_one_way():
+    text = ("二、主动公开政府信息情况\n第二十条第（一）项\n信息内容 本年制发件数 本年废止件数 现行有效件数\n"
+            "规章000\n行政规范性文件5416\n")
+    got = cells_of(text, "active")
+    assert [got[("regulations", c)] for c in ("made", "repealed", "valid")] == [0, 0, 0]
+    assert not any(k[0] == "normative_documents" for k in got)  # 5/4/16, 54/1/6 or 5/41/6: not guessed
