@@ -8,7 +8,9 @@ template is a new :class:`Format` here and its fixtures.
 
 Patterns run on labels that are simplified, without spaces, their bracketed notes
 taken out; a row's pattern matching nearest the end of a label names it (the labels of
-a table's row group run into its first row: ``(三)不予公开1.属于国家秘密``).
+a table's row group run into its first row: ``(三)不予公开1.属于国家秘密``).  A long
+label may be wrapped with its numbers on its first line (``3.补正后申请内容仍不明`` /
+``确``): each pattern also recognises the label's opening words.
 """
 import re
 from dataclasses import dataclass
@@ -35,23 +37,23 @@ REQUEST_ROWS = _keys(
     ("denied_state_secret", "1.属于国家秘密", r"国家秘密"),
     ("denied_prohibited", "2.其他法律行政法规禁止公开", r"其他法律|禁止公开|行政法规禁"),
     ("denied_security", "3.危及“三安全一稳定”", r"三安全|一稳定|危及"),
-    ("denied_third_party", "4.保护第三方合法权益", r"第三方"),
+    ("denied_third_party", "4.保护第三方合法权益", r"第三方|保护第三"),
     ("denied_internal", "5.属于三类内部事务信息", r"内部事务"),
     ("denied_process", "6.属于四类过程性信息", r"过程性"),
     ("denied_enforcement", "7.属于行政执法案卷", r"执法案卷"),
     ("denied_query", "8.属于行政查询事项", r"查询事项"),
     ("unable_not_held", "1.本机关不掌握相关政府信息", r"不掌握"),
     ("unable_needs_creation", "2.没有现成信息需要另行制作", r"另行制作|现成信息"),
-    ("unable_unclear", "3.补正后申请内容仍不明确", r"仍不明确|内容不明确"),
+    ("unable_unclear", "3.补正后申请内容仍不明确", r"仍不明|内容不明确|补正后申请"),
     ("ignored_complaint", "1.信访举报投诉类申请", r"信访|举报投诉"),
     ("ignored_repeat", "2.重复申请", r"重复申请"),
     ("ignored_publication", "3.要求提供公开出版物", r"出版物"),
-    ("ignored_mass", "4.无正当理由大量反复申请", r"大量反复"),
-    ("ignored_confirm", "5.要求行政机关确认或重新出具已获取信息", r"重新出具|确认或"),
+    ("ignored_mass", "4.无正当理由大量反复申请", r"大量反复|无正当理由大量"),
+    ("ignored_confirm", "5.要求行政机关确认或重新出具已获取信息", r"重新出具|确认或|要求行政机关确认"),
     ("other", "（六）其他处理", r"其他处理$"),
     ("other_no_correction", "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
      r"不补正|逾期不补|无正当理由逾期|逾期不$"),
-    ("other_no_fee", "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", r"缴纳费用|收费通知"),
+    ("other_no_fee", "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", r"缴纳费用|收费通知|逾期未按"),
     ("other_other", "3.其他", r"(?:^|[\d.、．])其他$"),
     ("total_processed", "（七）总计", r"总计$"),
     ("carried_forward", "四、结转下年度继续办理", r"结转下年|下年度继续"),

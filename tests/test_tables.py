@@ -193,3 +193,18 @@ def test_a_glued_row_is_read_only_one_way():
     got = cells_of(text, "active")
     assert [got[("regulations", c)] for c in ("made", "repealed", "valid")] == [0, 0, 0]
     assert not any(k[0] == "normative_documents" for k in got)  # 5/4/16, 54/1/6 or 5/41/6: not guessed
+
+
+def test_pdftotext_layout_with_wrapped_labels_and_group_labels_beside_rows():
+    """`pdftotext -layout` of a 2021 requests table (figures made up, layout as the tool writes
+    it): group labels (（三）不予 / 公开) in the middle of sub-rows, labels wrapped after their
+    numbers (…仍不明 / 确), a label whose numbers stand on its second line."""
+    from conftest import FIXTURES
+
+    text = (FIXTURES / "layouts" / "pdftotext_layout_2021.txt").read_text(encoding="utf-8")
+    report = parse_bytes(text.encode(), content_type="text/plain")
+    got = {(c["row"], c["column"]): c["value"] for c in report["cells"] if c["table"] == "requests"}
+    assert len(got) == 25 * 7 and not report["warnings"]
+    assert [got[(r, "total")] for r in ("new_received", "denied_third_party", "unable_unclear",
+                                        "other_no_correction", "total_processed")] == [11, 1, 0, 1, 12]
+    assert all(c["ok"] for c in report["checks"])
