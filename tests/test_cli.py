@@ -40,6 +40,46 @@ def test_parse_a_missing_file_exits_2_with_a_message(tmp_path):
     assert proc.returncode == 2 and "cannot read" in proc.stderr and proc.stdout == ""
 
 
+@pytest.mark.parametrize("name, body, why", [
+    ("empty.pdf", b"", "empty file"),
+    ("blank.md", b" \n\t\n", "blank file"),
+    ("noise.bin", bytes(range(256)) * 20, "binary data in no format"),
+])
+def test_parse_of_an_empty_or_binary_file_exits_2_with_one_line(tmp_path, name, body, why):
+    (tmp_path / name).write_bytes(body)
+    proc = ogi("parse", tmp_path / name)
+    assert proc.returncode == 2 and proc.stdout == ""
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"ogi-archive parse: {tmp_path / name}: {why}"), line
+
+
+@pytest.mark.parametrize("name, body", [
+    ("README.md", "# ogi-archive\n\n| file | size |\n|---|---|\n| a.md | 1200 |\n| b.md | 2400 |\n"),
+    ("news.html", "<html><body><h1>我区召开安全生产工作会议</h1><p>12月3日，会议部署了2023年工作。</p>"
+                  "<table><tr><td>参会人数</td><td>120</td></tr></table></body></html>"),
+])
+def test_parse_of_a_non_report_prints_no_cells_and_says_why(tmp_path, name, body):
+    (tmp_path / name).write_text(body, encoding="utf-8")
+    proc = ogi("parse", tmp_path / name)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["cells"] == []
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"ogi-archive parse: {tmp_path / name}: no cells: not an annual report"), line
+
+
+def test_an_html_fragment_is_read_as_html(tmp_path):
+    """A report body as a CMS API returns it: no <html> or <body>, starting with <p style=…>."""
+    table = "".join(f"<tr><td>{label}</td><td>{a}</td><td>{b}</td><td>{c}</td></tr>"
+                    for label, a, b, c in (("规章", 0, 0, 3), ("行政规范性文件", 5, 4, 16)))
+    body = ('<p style="text-indent:2em"><span>某某镇2022年政府信息公开工作年度报告</span></p>'
+            '<p style="text-indent:2em">二、主动公开政府信息情况</p><table><tr><td colspan="4">第二十条第（一）项</td></tr>'
+            "<tr><td>信息内容</td><td>本年制发件数</td><td>本年废止件数</td><td>现行有效件数</td></tr>" + table + "</table>")
+    (tmp_path / "body.txt").write_text(body, encoding="utf-8")
+    report = json.loads(ogi("parse", tmp_path / "body.txt").stdout)
+    assert report["title"] == "某某镇2022年政府信息公开工作年度报告"
+    got = {(c["row"], c["column"]): c["value"] for c in report["cells"]}
+    assert got[("normative_documents", "valid")] == 16 and not any("<" in w for w in report["warnings"])
+
+
 def test_parse_an_unreadable_pdf_exits_5_and_still_prints_json(tmp_path):
     bad = tmp_path / "bad.pdf"
     bad.write_bytes(b"%PDF-1.4 truncated")
