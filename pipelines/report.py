@@ -24,6 +24,10 @@ _NUMERALS = "一二三四五六七八九十"
 # row labels of the statistics tables that look like section headings
 _NOT_A_HEADING = re.compile(r"本年新收|上年结转|本年度办理结果|结转下年度|办理结果$|^.$")
 # a heading run into its paragraph: "…如下： 一、政府信息主动公开情况 全年主动公开…"
+# a heading in text run together without spaces (a page's text copied out): it ends with
+# the words headings end with
+_RUNON_HEADING = re.compile(r"([一二三四五六七八九十])、([^\s。，,；;：:]{0,20}?(?:总体情况|概述|概况|基本情况|"
+                            r"公开政府信息情况|公开申请情况|诉讼情况|改进情况|改进措施|需要报告的事项))")
 _INLINE_HEADING = re.compile(r"(?:^|(?<=[\s。；;：:]))([一二三四五六七八九十])、([^\s。，,；;：:]{2,40})(?=\s|$)")
 
 
@@ -217,10 +221,11 @@ def split_sections(rows):
     (and no heading stands alone), they are found inside the lines instead.
     """
     sections = _sections(_lines(rows))
-    if len(sections) < 2:
-        inline = _sections(_lines(rows, split_inline=True))
-        if len(inline) > len(sections):
-            sections = inline
+    for split in ("inline", "runon"):
+        if len(sections) < 2:
+            inline = _sections(_lines(rows, split_inline=split))
+            if len(inline) > len(sections):
+                sections = inline
     return [{"number": s["number"], "heading": s["heading"], "text": to_simplified("\n".join(s["lines"]).strip())}
             for s in sections]
 
@@ -235,12 +240,13 @@ def _lines(rows, split_inline=False):
         if not split_inline:
             yield line, True
             continue
-        cuts = [m.start() for m in _INLINE_HEADING.finditer(line)]
+        heading = _INLINE_HEADING if split_inline == "inline" else _RUNON_HEADING
+        cuts = [m.start() for m in heading.finditer(line)]
         for a, b in zip([0] + cuts, cuts + [len(line)]):
             part = line[a:b].strip()
             if not part:
                 continue
-            m = _INLINE_HEADING.match(part)
+            m = heading.match(part)
             if m:
                 yield part[: m.end()], True
                 if part[m.end():].strip():
