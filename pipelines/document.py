@@ -375,8 +375,12 @@ def text_rows(lines):
     """
     lines = _join_broken_pipe_rows(list(lines))
     single_spaced = _single_spaced(lines)
+    aligned = aligned_rows(lines)
     rows = []
     for i, raw in enumerate(lines):
+        if i in aligned:
+            rows.append(Row(aligned[i], grid=True, via="layout"))
+            continue
         if "\t" in raw.strip("\t\r\n ") and raw.count("\t") >= 1 and "|" not in raw:
             cells = [clean(c) for c in raw.rstrip("\r\n").split("\t")]
             if any(cells):
@@ -399,6 +403,117 @@ def text_rows(lines):
         if line:
             rows.append(Row([line]))
     return rows
+
+
+# a line of a table laid out with spaces (pdftotext -layout): a label, then numbers apart
+_LAYOUT_VALUES = re.compile(r"(?:(?<=\s)|^)([+\-]?\d[\d.,]*|[-—/])(?=\s|$)")
+_LAYOUT_LINE = re.compile(r"^(?P<label>.*?[^\d\s.,+\-—/])?(?P<values>(?:\s{2,}|^\s*)(?:[+\-]?\d[\d.,]*|[-—/])(?:\s+(?:[+\-]?\d[\d.,]*|[-—/]))*)\s*$")
+
+
+_SPACED_WORDS = re.compile(r"\S\s{2,}\S")
+
+
+def aligned_rows(lines):
+    """The rows of tables laid out with spaces (``pdftotext -layout``), where a row leaves
+    cells blank: {line index: cells}.  A block of lines whose numbers stand in columns
+    (their character spans overlap from line to line) gives each number its column, so a
+    blank cell keeps its place; blocks where every row is full, or whose numbers do not
+    fall into clean columns, are left to the other readers."""
+    if not any("   " in line for line in lines[:3000]):
+        return {}
+    out, block, gap, header = {}, [], 0, []
+    for i, raw in enumerate(lines):
+        line = raw.expandtabs(8).rstrip()
+        m = _LAYOUT_LINE.match(line) if "  " in line else None
+        if m:
+            spans = [(v.start(1), v.end(1), v.group(1)) for v in _LAYOUT_VALUES.finditer(line, m.start("values"))]
+            block.append((i, (m.group("label") or "").strip(), spans))
+            gap = 0
+            continue
+        gap += 1
+        # rows left blank, wrapped labels and group labels may stand between a block's rows;
+        # a header line (words apart) starts the next table
+        if gap > 6 or not line.strip() or _SPACED_WORDS.search(line):
+            out.update(_block_cells(block, header))
+            if block:
+                header = []
+            block, gap = [], 0
+        if not block:
+            header = (header + [line])[-6:]  # the lines above a block: its header, maybe
+    out.update(_block_cells(block, header))
+    return out
+
+
+def _header_columns(header, start):
+    """Column centres from a layout table's header lines, right of ``start`` (where the
+    numbers begin): the words of the line with the most, then words of the other lines
+    standing where no column is yet (自然人 and 总计 beside 法人或其他组织's five); a group's
+    header (法人或其他组织, 申请人情况) stands over columns already there and adds none."""
+    lines = [[(m.start(), m.end(), (m.start() + m.end()) / 2) for m in re.finditer(r"\S+(?: \S+)*", line)
+              if m.end() > start - 1] for line in header]
+    lines = [ws for ws in lines if ws]
+    if not lines:
+        return []
+    base = max(lines, key=len)
+    columns = list(base)
+    centres = sorted(c for _, _, c in columns)
+    spacing = min((b - a for a, b in zip(centres, centres[1:])), default=8)
+    for ws in lines:
+        if ws is base:
+            continue
+        for a, b, c in ws:
+            covers = sum(1 for _, _, d in columns if a <= d <= b)
+            if covers == 0 and all(abs(c - d) > max(3, spacing / 2) for _, _, d in columns):
+                columns.append((a, b, c))
+    return sorted(columns, key=lambda w: w[2])
+
+
+def _block_cells(block, header=()):
+    if not block:
+        return {}
+    intervals = sorted((a, b) for _, _, spans in block for a, b, _ in spans)
+    columns = []
+    for a, b in intervals:  # numbers of one column overlap (right, left or centre aligned alike)
+        if columns and a <= columns[-1][1] + 1:
+            columns[-1][1] = max(columns[-1][1], b)
+        else:
+            columns.append([a, b])
+    widest = max(len(spans) for _, _, spans in block)
+    heads = _header_columns(header, columns[0][0]) if header else []
+    if len(heads) > widest and len(heads) >= len(columns) and (len(block) >= 3 or len(heads) >= 5):
+        # more columns in the header than numbers in any row: each number goes under its header
+        # (a one-row table, the review table's fifteen, needs a header of five columns or more)
+        found = _under_headers(block, heads)
+        if found:
+            return found
+    if len(block) < 3 or len(columns) != widest or all(len(spans) == widest for _, _, spans in block):
+        return {}
+    out = {}
+    for i, label, spans in block:
+        cells = [""] * len(columns)
+        for a, b, text in spans:
+            col = next(k for k, (x, y) in enumerate(columns) if x <= a and b <= y)
+            if cells[col]:
+                return {}  # two numbers in one column: not a clean grid
+            cells[col] = text
+        out[i] = [clean(label)] + cells
+    return out
+
+
+def _under_headers(block, heads):
+    centres = [c for _, _, c in heads]
+    spacing = min((b - a for a, b in zip(centres, centres[1:])), default=0)
+    out = {}
+    for i, label, spans in block:
+        cells = [""] * len(heads)
+        for a, b, text in spans:
+            mid = (a + b) / 2
+            k = min(range(len(centres)), key=lambda j: abs(centres[j] - mid))
+            if cells[k] or abs(centres[k] - mid) > max(2.0, spacing / 2):
+                return {}  # a number under no header, or two under one: not read this way
+            cells[k] = text
+        out[i] = [clean(label)] + cells
+    return out
 
 
 def pipe_cells(line):

@@ -38,21 +38,21 @@ REQUEST_ROWS = _keys(
     ("denied_prohibited", "2.其他法律行政法规禁止公开", r"其他法律|禁止公开|行政法规禁"),
     ("denied_security", "3.危及“三安全一稳定”", r"三安全|一稳定|危及"),
     ("denied_third_party", "4.保护第三方合法权益", r"第三方|保护第三"),
-    ("denied_internal", "5.属于三类内部事务信息", r"内部事务"),
-    ("denied_process", "6.属于四类过程性信息", r"过程性"),
-    ("denied_enforcement", "7.属于行政执法案卷", r"执法案卷"),
-    ("denied_query", "8.属于行政查询事项", r"查询事项"),
+    ("denied_internal", "5.属于三类内部事务信息", r"内部事务|三类内部"),
+    ("denied_process", "6.属于四类过程性信息", r"过程性|四类过程"),
+    ("denied_enforcement", "7.属于行政执法案卷", r"执法案卷|属于行政执法"),
+    ("denied_query", "8.属于行政查询事项", r"查询事项|属于行政查询"),
     ("unable_not_held", "1.本机关不掌握相关政府信息", r"不掌握"),
     ("unable_needs_creation", "2.没有现成信息需要另行制作", r"另行制作|现成信息"),
     ("unable_unclear", "3.补正后申请内容仍不明确", r"仍不明|内容不明确|补正后申请"),
     ("ignored_complaint", "1.信访举报投诉类申请", r"信访|举报投诉"),
     ("ignored_repeat", "2.重复申请", r"重复申请"),
-    ("ignored_publication", "3.要求提供公开出版物", r"出版物"),
+    ("ignored_publication", "3.要求提供公开出版物", r"出版物|要求提供公开"),
     ("ignored_mass", "4.无正当理由大量反复申请", r"大量反复|无正当理由大量"),
     ("ignored_confirm", "5.要求行政机关确认或重新出具已获取信息", r"重新出具|确认或|要求行政机关确认"),
     ("other", "（六）其他处理", r"其他处理$"),
     ("other_no_correction", "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-     r"不补正|逾期不补|无正当理由逾期|逾期不$"),
+     r"不补正|逾期不补|无正当理由逾期|逾期不$|申请人无正当理由"),
     ("other_no_fee", "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", r"缴纳费用|收费通知|逾期未按"),
     ("other_other", "3.其他", r"(?:^|[\d.、．])其他$"),
     ("total_processed", "（七）总计", r"总计$"),
@@ -138,6 +138,8 @@ class Format:
 _DENIED = ("denied_state_secret", "denied_prohibited", "denied_security", "denied_third_party", "denied_internal",
            "denied_process", "denied_enforcement", "denied_query")
 _UNABLE = ("unable_not_held", "unable_needs_creation", "unable_unclear")
+_IGNORED = ("ignored_complaint", "ignored_repeat", "ignored_publication", "ignored_mass", "ignored_confirm")
+_OTHER_2021 = ("other_no_correction", "other_no_fee", "other_other")  # 2019 prints one （六）其他处理 row
 
 FORMATS = {
     "2019": Format(
@@ -147,10 +149,9 @@ FORMATS = {
                 SubTable("第二十条第（六）项", ("punishment", "coercion"), ("previous_count", "change", "decisions")),
                 SubTable("第二十条第（八）项", ("fees",), ("previous_count", "change")),
                 SubTable("第二十条第（九）项", ("procurement",), ("items", "amount"))),
-        request_rows=("new_received", "carried_over", "granted", "partial", *_DENIED, *_UNABLE, "ignored_complaint",
-                      "ignored_repeat", "ignored_publication", "other", "total_processed", "carried_forward"),
-        outcome_rows=("granted", "partial", *_DENIED, *_UNABLE, "ignored_complaint", "ignored_repeat",
-                      "ignored_publication", "other"),
+        request_rows=("new_received", "carried_over", "granted", "partial", *_DENIED, *_UNABLE, *_IGNORED, "other",
+                      "total_processed", "carried_forward"),
+        outcome_rows=("granted", "partial", *_DENIED, *_UNABLE, *_IGNORED, "other"),
     ),
     "2021": Format(
         name="2021",  # 国办公开办函〔2021〕30号
@@ -158,12 +159,9 @@ FORMATS = {
                 SubTable("第二十条第（五）项", ("licensing",), ("decisions",)),
                 SubTable("第二十条第（六）项", ("punishment", "coercion"), ("decisions",)),
                 SubTable("第二十条第（八）项", ("fees",), ("amount",))),
-        request_rows=("new_received", "carried_over", "granted", "partial", *_DENIED, *_UNABLE, "ignored_complaint",
-                      "ignored_repeat", "ignored_publication", "ignored_mass", "ignored_confirm",
-                      "other_no_correction", "other_no_fee", "other_other", "total_processed", "carried_forward"),
-        outcome_rows=("granted", "partial", *_DENIED, *_UNABLE, "ignored_complaint", "ignored_repeat",
-                      "ignored_publication", "ignored_mass", "ignored_confirm", "other_no_correction",
-                      "other_no_fee", "other_other"),
+        request_rows=("new_received", "carried_over", "granted", "partial", *_DENIED, *_UNABLE, *_IGNORED,
+                      *_OTHER_2021, "total_processed", "carried_forward"),
+        outcome_rows=("granted", "partial", *_DENIED, *_UNABLE, *_IGNORED, *_OTHER_2021),
     ),
 }
 # pre-2019 reports have no national tables: their appendix is read as printed (table ``legacy``)
