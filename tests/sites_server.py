@@ -37,6 +37,10 @@ Behaviours (a dict; ``serve(dir)`` takes the defaults in SITE_BEHAVIOURS by fold
 - ``fail``: {path: status}: answered with that error status (tests add and remove paths as they go).
 - ``delay``: {path: seconds}: answered after that long (what a slow attachment does); logged
   ``(method, path, "held")`` as it arrives, and again when answered.
+- ``downloads``: {path or path?query: (file, content type, download name or None)}: a download URL
+  that names no file (``/attach/1/<id>``, ``download.jsp?fileId=…``, ``downfile.jsp?…``) answered
+  with a (``_``-hidden) file of the site, that content type and, given a name, a
+  ``Content-Disposition: attachment`` naming it; with validators, as any file.
 """
 import copy
 import datetime
@@ -87,6 +91,18 @@ SITE_BEHAVIOURS = {
     "redirect_shells": {
         "redirects": {
             "/zfxxgknb/202201/t20220120_3.html": (302, "http://www.example-offsite.invalid/dcq/zfxxgknb/202201/t20220120_3.html"),
+        },
+    },
+    "list_files": {
+        "downloads": {
+            "/attach/1/20240118093512_6604": ("_files/20240118093512_6604.pdf", "application/pdf", None),
+            "/attachment/download.jsp?fileId=2023011600017": (
+                "_files/2023011600017.docx", "application/octet-stream", "会昌县人民政府2022年政府信息公开工作年度报告.docx"),
+            "/module/download/downfile.jsp?classid=0&filename=5d1e8b0c9a7f4e2db3c6a1f0e9d8c7b6.docx": (
+                "_files/5d1e8b0c9a7f4e2db3c6a1f0e9d8c7b6.docx", "application/octet-stream",
+                "5d1e8b0c9a7f4e2db3c6a1f0e9d8c7b6.docx"),
+            "/attachment/download.jsp?fileId=2024030100021": (
+                "_files/2024030100021.pdf", "application/pdf", "会昌县人民政府信息公开指南.pdf"),
         },
     },
     "traps": {
@@ -205,6 +221,10 @@ class _Handler(BaseHTTPRequestHandler):
         proxy = b.get("hanweb_dataproxy")
         if proxy and path in proxy["paths"]:
             return self._error(HTTPStatus.METHOD_NOT_ALLOWED, [("Allow", "POST")])
+        downloads = b.get("downloads") or {}
+        download = downloads.get(f"{path}?{query}" if query else path) or downloads.get(path)
+        if download:
+            return self._download(*download, head_only=head_only)
         q = parse_qs(query)
         for name, make in (("endless_pages", self._endless_page), ("calendar", self._calendar_page)):
             cfg = b.get(name)
@@ -253,6 +273,19 @@ class _Handler(BaseHTTPRequestHandler):
             ctype = self._html_type(path)
         self._send(HTTPStatus.OK, body, [("Content-Type", ctype), *validators],
                    head_only=head_only)
+
+    def _download(self, name, content_type, filename, head_only):
+        target = self.server.site_dir / name
+        body = target.read_bytes()
+        mtime = int(target.stat().st_mtime)
+        validators = [("ETag", '"' + hashlib.sha1(body).hexdigest()[:20] + '"'),
+                      ("Last-Modified", email.utils.formatdate(mtime, usegmt=True))]
+        if self._not_modified(validators[0][1], mtime):
+            return self._send(HTTPStatus.NOT_MODIFIED, b"", validators, head_only=True)
+        headers = [("Content-Type", content_type), *validators]
+        if filename:
+            headers.append(("Content-Disposition", f"attachment; filename*=UTF-8''{quote(filename)}"))
+        self._send(HTTPStatus.OK, body, headers, head_only=head_only)
 
     def _not_modified(self, etag, mtime):
         inm = self.headers.get("If-None-Match")

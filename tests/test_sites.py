@@ -74,7 +74,7 @@ def test_pagination_traps_stay_bounded(crawled):
     assert len(server.requests) < 120
 
 
-@pytest.mark.parametrize("name", ["trs_paged", "attachments"])
+@pytest.mark.parametrize("name", ["trs_paged", "attachments", "list_files"])
 def test_a_second_run_requests_no_report_page_or_file(name, tmp_path):
     site = MANIFEST[name]
     server, base = serve(SITES / name)

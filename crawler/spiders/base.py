@@ -6,9 +6,11 @@ sub-columns and redirect shells.  A start URL may be a column or a home page: fr
 home page the 年报 column is found by its link text.  Family classes only say what
 is peculiar to their CMS.
 """
+import functools
 import itertools
 import re
 from datetime import datetime, timezone
+from typing import NamedTuple
 from urllib.parse import urlparse
 
 import scrapy
@@ -38,7 +40,11 @@ NEXT_TEXT = {"下一页", "下页", "下一頁", "后页", "後頁", ">", "›",
 # bounded, so that a page of 200,000 unclosed "<a " costs a linear scan, not a quadratic one
 HREF = re.compile(r"""<a\s[^>]{0,500}?href\s*=\s*["']([^"'#][^"'<>]{0,2000})["']""", re.I)
 DATE_NEAR = re.compile(r"((?:19|20)\d\d)[-/.年](\d{1,2})[-/.月](\d{1,2})")
-ONCLICK_URL = re.compile(r"""['"]((?:https?://[^'"\s]+|/[^'"\s]*|\.{1,2}/[^'"\s]*)\.(?:s?html?|jsp|pdf|docx?|xlsx?|wps))['"]""")
+ONCLICK_URL = re.compile(r"""['"]((?:https?://[^'"\s]+|/[^'"\s]*|\.{1,2}/[^'"\s]*)\.(?:s?html?|jsp|pdf|docx?|xlsx?|wps|et|rtf|ofd))['"]""")
+# what a list's link text adds to a file's title: its name's extension (….pdf), a date
+# printed inside the link (…年度报告 2024-01-18)
+TITLE_TAIL = re.compile(r"(?:\.(?:pdf|docx?|wps|xlsx?|et|rtf|ofd)|\s*[\[(（【]?(?:19|20)\d\d[-/.]\d{1,2}[-/.]\d{1,2}[\])）】]?)\s*$",
+                        re.I)
 JS_REDIRECT = re.compile(r"""(?:window\.|document\.|top\.)?location(?:\.href)?\s*=\s*['"]([^'"]+)['"]|location\.replace\(\s*['"]([^'"]+)['"]""")
 META_REFRESH = re.compile(r"""<meta[^>]+http-equiv=["']?refresh["']?[^>]+content=["']?\d+\s*;\s*url=([^"'>\s]+)""", re.I)
 # read from the page's element tree directly (a parsel Selector for every link costs more)
@@ -55,7 +61,65 @@ def _age_days(iso):
 
 
 def is_report_title(title):
+    if title and len(title) <= 200:  # a title, not a page's worth of text in one unclosed <a>
+        return _is_report_title(title)
     return bool(title and REPORT_TITLE.search(to_simplified(squash(title))))
+
+
+@functools.lru_cache(maxsize=4096)  # a site's lists repeat their titles (sidebars, pagers, both scripts)
+def _is_report_title(title):
+    return bool(REPORT_TITLE.search(to_simplified(squash(title))))
+
+
+def _without_tail(text):
+    text = text.strip()
+    return text[:-40] + TITLE_TAIL.sub("", text[-40:]) if text else ""
+
+
+class Link(NamedTuple):
+    """A link of a list page."""
+    url: str
+    title: str  # what names the report it links, if any (see link_title)
+    date: str  # the date printed beside it (YYYY-MM-DD), or None
+    row: object  # the list item it is in (<li>, <tr>…), or None: what its other links are beside
+    plain: str  # its title= or else its text, as it is: what says whether a page is a list
+
+
+def link_title(a):
+    """``(title, plain)`` of a list link: its ``title=`` when that names a report, else its
+    text when that does (``title="点击下载"`` over the report's name, a text cut short with
+    its whole title in ``title=``), else whichever it has, without the file extension or
+    date a link to a file may print after the title (….pdf, … 2024-01-18); and its
+    ``title=`` or else its text, as they are."""
+    attr = (a.get("title") or "").strip()
+    if not attr:
+        plain = " ".join(_TEXTS(a)).strip()
+        return _without_tail(plain), plain
+    title = _without_tail(attr)
+    if is_report_title(title):
+        return title, attr
+    # its first texts only: a link with a title= was not read whole before (nor need it be)
+    text = _without_tail(" ".join(itertools.islice(a.itertext(), 50)))
+    return (text if is_report_title(text) else title), attr
+
+
+ROW_TAGS = frozenset(("li", "tr", "dd", "dt", "p"))
+
+
+def list_row(a):
+    """The list item a link is in: the nearest <li>, <tr>, <dd>, <dt> or <p> up to three
+    levels up, else its parent when that holds a dozen children at most (not a <div> of a
+    whole list's links); None when there is none."""
+    el = parent = a.getparent()
+    for _ in range(3):
+        if el is None:
+            break
+        if el.tag in ROW_TAGS:
+            return el
+        el = el.getparent()
+    if parent is not None and sum(1 for _ in itertools.islice(parent.iterchildren(), 13)) <= 12:
+        return parent
+    return None
 
 
 # what anti-bot walls (瑞数, 加速乐, 阿里云 WAF, Cloudflare…) put in the page they answer with
@@ -356,25 +420,31 @@ class ReportSpider(scrapy.Spider):
             if challenge is not None:
                 yield challenge
                 return
-        if depth > 0 and not any(is_report_title(t) for _, t, _ in items) and self.looks_like_report(response):
+        if depth > 0 and not any(is_report_title(link.plain) for link in items) and self.looks_like_report(response):
             # a column link that led to a report itself
             yield from self.parse_report(response, {"list_title": None, "list_date": None}, depth=self.max_depth)
             return
         self.list_pages_seen += 1
         yield self.capture(response, role="list")
         found, seen = 0, None
-        for url, title, date in items:
-            if is_report_title(title):
-                found += 1
-                meta = {"list_title": title, "list_date": date}
-                if ATTACHMENT_EXT.search(url):
-                    out = self.follow_document(response, url, self.parse_attachment, {"page": meta})
-                else:
-                    out = self.follow_document(response, url, self.parse_report, {"listing": meta, "depth": depth})
-                if isinstance(out, dict) and out["role"] == "seen":  # archived, still listed: one item a page
-                    seen = out if seen is None else {**seen, "urls": seen["urls"] + out["urls"]}
-                elif out is not None:
-                    yield out
+        reports = [(link, bool(ATTACHMENT_EXT.search(link.url))) for link in items if is_report_title(link.title)]
+        # a report linked both as its page and as its file in one list item (the title, and
+        # [PDF下载] beside it) is taken by its page, which leads to the file: one report, not two
+        paged = {(link.row, squash(link.title)) for link, is_file in reports if not is_file and link.row is not None}
+        for link, is_file in reports:
+            found += 1
+            meta = {"list_title": link.title, "list_date": link.date}
+            if not is_file:  # a page, or a file behind a URL that does not say so (download.jsp?fileId=…)
+                out = self.follow_document(response, link.url, self.parse_report, {"listing": meta, "depth": depth})
+            elif (link.row, squash(link.title)) not in paged:
+                # a file linked straight from the list: the report itself, known by its own URL
+                out = self.follow_document(response, link.url, self.parse_attachment, {"page": meta})
+            else:
+                continue
+            if isinstance(out, dict) and out["role"] == "seen":  # archived, still listed: one item a page
+                seen = out if seen is None else {**seen, "urls": seen["urls"] + out["urls"]}
+            elif out is not None:
+                yield out
         if seen is not None:
             yield seen
         if depth < self.max_depth:
@@ -413,12 +483,12 @@ class ReportSpider(scrapy.Spider):
         return root
 
     def list_items(self, response):
-        """(absolute url, title, date or None) for each link of a list page, onclick-only ones too."""
+        """A :class:`Link` (absolute url, title, date…) for each link of a list page, onclick-only ones too."""
         yield from self.link_items(response, self.page_root(response))
 
     def link_items(self, response, root):
         for a in root.iter("a"):
-            title = a.get("title") or " ".join(_TEXTS(a)).strip()
+            title, plain = link_title(a)
             href = a.get("href") or ""
             if href.startswith("javascript") or href in ("", "#"):
                 m = ONCLICK_URL.search(a.get("onclick") or "")
@@ -431,7 +501,7 @@ class ReportSpider(scrapy.Spider):
                 url = response.urljoin(href)
             except ValueError:
                 url = href  # malformed (an unclosed IPv6 host…): follow() records it as refused
-            yield url, title.strip(), self._date_near(a)
+            yield Link(url, title, self._date_near(a), list_row(a), plain)
 
     @staticmethod
     def _date_near(a):
@@ -447,6 +517,16 @@ class ReportSpider(scrapy.Spider):
         if parent is not None and sum(1 for _ in itertools.islice(parent.iterchildren(), 13)) <= 12:
             near += _PARENT_TEXT(a)
         m = DATE_NEAR.search(" ".join(near))
+        if m is None and parent is not None and parent.tag in ("td", "th"):
+            # a table row: the date is in a cell after the link's (the next three, their first texts)
+            cell = parent
+            for _ in range(3):
+                cell = cell.getnext()
+                if cell is None:
+                    break
+                m = DATE_NEAR.search(" ".join(itertools.islice(cell.itertext(), 20))[:200])
+                if m:
+                    break
         return "-".join((m.group(1), m.group(2).zfill(2), m.group(3).zfill(2))) if m else None
 
     def column_links(self, response, portal=False):
@@ -506,7 +586,7 @@ class ReportSpider(scrapy.Spider):
             yield challenge
             return
         if not reportish and depth < self.max_depth and any(
-                is_report_title(t) and u != response.url for u, t, _ in self.list_items(response)):
+                is_report_title(link.plain) and link.url != response.url for link in self.list_items(response)):
             yield from self.parse(response, depth=depth + 1)
             return
         # links found in the markup directly: building a selector for every report page costs more
