@@ -125,6 +125,11 @@ def sniff_kind(body, content_type=None, url=None):
             return "xlsx"
         return "zip"
     if body[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # OLE2: Word 97, WPS, Excel 97
+        # its directory names its streams: Workbook (Excel, ET) or WordDocument (Word, WPS)
+        if "Workbook".encode("utf-16-le") in body or "Book\x00".encode("utf-16-le") in body:
+            return "xls"
+        if "WordDocument".encode("utf-16-le") in body:
+            return "doc"
         return "xls" if path.endswith((".xls", ".et")) or "excel" in ct else "doc"
     if head[:3] == b"\xff\xd8\xff" or head[:8] == b"\x89PNG\r\n\x1a\n" or head[:4] == b"GIF8" \
             or (ct.startswith("image/") and looks_binary(body)):
