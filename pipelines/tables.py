@@ -156,9 +156,10 @@ _BRACKETED = re.compile(r"[（(][^)）]*[)）]")
 
 
 # the words of the tables' headers: a long line holding several of them is a table run together
-_TABLE_HEADER_WORDS = re.compile(r"申请人情况|自然人|商业企业|结果维持|尚未审结|信息内容|本年制发件数|本年新制作数量|"
-                                 r"本年新收|上年结转|处理决定数")
-_GLUED_RUN = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?=([.、．](?=\D))?)")
+_TABLE_HEADER_WORDS = re.compile(r"申请人情况|自然人|商业企业|结果维持|结果纠正|尚未审结|直接起诉|复议后起诉|信息内容|"
+                                 r"本年制发件数|本年新制作数量|本年新收|上年结转|处理决定数")
+_GLUED_RUN = re.compile(r"(?<![\d.,])((?:(?<=[\s\u4e00-\u9fff)）])[+\-])?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|(?<=[\s\u4e00-\u9fff)）\d])[-—/](?=\s|$|[\u4e00-\u9fff（(]))"
+                        r"(?=([.、．](?=\D))?)")
 
 
 def _glued_tokens(line):
@@ -170,15 +171,16 @@ def _glued_tokens(line):
     for m in _GLUED_RUN.finditer(line):
         digits, numbering = m.group(1), m.group(2)
         start, end = m.start(1), m.end(1)
-        if numbering and "." not in digits:
+        if numbering and re.fullmatch(r"[+\-]?\d+", digits):
             if len(digits) == 1:
                 continue  # a row number alone (1.属于…): label text
-            end -= 1
+            end -= 1  # the last digit numbers the next row (…0 0 42.其他…, … - -2.其他…)
             digits = digits[:-1]
         if line[at:start].strip():
             yield "label", line[at:start]
-        if "." in digits:
-            yield "value", Value(digits, *parse_number(digits))
+        if not digits.isdigit():  # a signed or decimal number, or a blank cell's - — /
+            n = parse_number(digits)
+            yield "value", Value(digits, *n) if n is not None else Value(digits)
         else:
             yield "value", Value(digits, int(digits), glued=len(digits) > 1)
         at = end
@@ -434,9 +436,9 @@ def unglue(values, n, total_last=False, rows=1):
     without leading zeros (00126 → 0, 0, 126), and with ``total_last`` whose last cell of
     each ``n`` is the sum of the others.  Returns (values, doubt): doubt says why glued
     digits could not be read (values then empty)."""
-    if not any(v.glued for v in values):
-        return values, None
     cells = n * rows
+    if not any(v.glued for v in values) or len(values) >= cells:
+        return values, None  # (digit runs apart from each other, as many as the cells: each its own)
     if sum(len(v.raw) if v.glued else 1 for v in values) == cells:
         return [x for v in values for x in ([Value(d, int(d), via=v.via) for d in v.raw] if v.glued else [v])], None
     if len(values) == 1:

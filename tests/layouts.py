@@ -15,6 +15,7 @@ with merged cells.  The figures and the prose are the case's and ours.
 """
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from pipelines import formats as F
@@ -368,6 +369,25 @@ def render_text_lines(fig):
     return _text(lines)
 
 
+def _numberish(text):
+    """A value cell as printed (full-width digits and separators too), or a blank one."""
+    return bool(re.match(r"^[+\-]?[\d.,，]*$", unicodedata.normalize("NFKC", text)))
+
+
+def render_run_on(fig):
+    """A page's text copied out whole (a capture's page.txt): the title on its line, then the
+    body with no line breaks, cells apart by one space (a blank cell printed as -), labels
+    run into the numbers before and after them."""
+    rows = grid_rows(fig)
+    parts = []
+    for r in rows[1:]:
+        if len(r) > 1 and all(_numberish(v) for v in r[1:]):  # a table row, blank or not
+            parts.append(r[0] + " ".join(v or "-" for v in r[1:]))
+        else:
+            parts.append("".join(c for c in r if c))
+    return (rows[0][0] + "\n" + "".join(parts)).encode("utf-8"), "text/plain"
+
+
 def render_traditional(fig):
     """The whole CMS page in traditional script (a mirror site's converter)."""
     import opencc
@@ -433,6 +453,7 @@ LAYOUTS = {
     "pdftotext-layout": render_pdftotext_layout,
     "text-lines": render_text_lines,
     "traditional": render_traditional,
+    "run-on": render_run_on,
     "docx": render_docx,
     "xlsx": render_xlsx,
 }
