@@ -320,12 +320,10 @@ def sheet_document(body, kind):
     rows = []
     for name in book.sheet_names:
         for values in book.get_sheet_by_name(name).to_python(skip_empty_area=True):
-            cells = [_sheet_cell(v) for v in values]
-            while cells and not cells[-1]:
-                cells.pop()
+            cells = [_sheet_cell(v) for v in values]  # blank cells at the end keep their places too
             if sum(1 for c in cells if c) == 1:
                 rows.extend(text_rows([c for c in cells if c]))
-            elif cells:
+            elif any(cells):
                 rows.append(Row(cells, grid=True, via="sheet"))
     return Document(kind=kind, rows=rows)
 
@@ -426,9 +424,28 @@ def aligned_rows(lines):
     fall into clean columns, are left to the other readers."""
     if not any("   " in line for line in lines[:3000]):
         return {}
+    out = _aligned(lines, wide=False)
+    if any(ord(c) > 0x2e80 for line in lines[:200] for c in line):
+        # columns counted in display width (a CJK character two columns), as some extractors pad
+        for i, cells in _aligned(lines, wide=True).items():
+            out.setdefault(i, cells)
+    return out
+
+
+def _display(line):
+    """The line with each wide (CJK) character followed by a filler, so that character
+    positions are display columns; fillers are taken out of the cells again."""
+    return "".join(c + "\x00" if unicodedata.east_asian_width(c) in "WF" else c for c in line)
+
+
+def _aligned(lines, wide):
     out, block, gap, header = {}, [], 0, []
     for i, raw in enumerate(lines):
         line = raw.expandtabs(8).rstrip()
+        if PAGE_NUMBER.match(line):  # "- 2 -" between a table's rows at a page break
+            continue
+        if wide:
+            line = _display(line)
         m = _LAYOUT_LINE.match(line) if "  " in line else None
         if m:
             spans = [(v.start(1), v.end(1), v.group(1)) for v in _LAYOUT_VALUES.finditer(line, m.start("values"))]
@@ -501,7 +518,7 @@ def _block_cells(block, header=()):
             if cells[col]:
                 return {}  # two numbers in one column: not a clean grid
             cells[col] = text
-        out[i] = [clean(label)] + cells
+        out[i] = [clean(label.replace("\x00", ""))] + cells
     return out
 
 
@@ -517,7 +534,7 @@ def _under_headers(block, heads):
             if cells[k] or abs(centres[k] - mid) > max(2.0, spacing / 2):
                 return {}  # a number under no header, or two under one: not read this way
             cells[k] = text
-        out[i] = [clean(label)] + cells
+        out[i] = [clean(label.replace("\x00", ""))] + cells
     return out
 
 

@@ -48,8 +48,8 @@ def normalise(doc, url=None, list_date=None, last_modified=None, list_title=None
         warnings.append(warn)
     agency, agency_from = agency_from_title(title), "title"
     signed = agency_from_signature(simplified)
-    if signed and (not agency or (signed.endswith(agency) and len(signed) > len(agency))):
-        agency, agency_from = signed, "signature"  # 市财政局 in the title, 怀化市财政局 signed
+    if signed and (not agency or (len(signed) > len(agency) and (signed.endswith(agency) or abbreviates(agency, signed)))):
+        agency, agency_from = signed, "signature"  # 市财政局 or 财金局 in the title, 怀化市财政局 signed
     if not agency:
         agency, agency_from = agency_from_opening(simplified), "opening"
     if not agency:
@@ -99,6 +99,15 @@ def not_a_report(doc, title, tables):
     if _REPORT_WORDS.search(to_simplified(squash(title or ""))) or _REPORT_WORDS.search(head):
         return None
     return "not an annual report: no report title or opening, and none of the report's tables"
+
+
+def abbreviates(short, full):
+    """财金局 for 平潭综合实验区财政金融局: the short name's characters in order in the full
+    one, the same last character (局, 委, 办…)."""
+    if not short or short[-1] != full[-1]:
+        return False
+    it = iter(full)
+    return all(ch in it for ch in short)
 
 
 def parse_tables(doc, report_year=None, title=None):

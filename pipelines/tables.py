@@ -149,7 +149,7 @@ def _cell_tokens(cell, in_grid):
 
 
 _NUM_TOKEN = r"(?:[+\-]?\d[\d.,]*(?:亿元|万元|元|件|条)?(?:[（(][^)）\s]*[)）])?|[-—/])"
-_SPLIT_LINE = re.compile(r"^(?P<label>.*?[^\d\s.、．+\-])?\s*(?P<nums>%s(?:\s+%s)*)$" % (_NUM_TOKEN, _NUM_TOKEN))
+_SPLIT_LINE = re.compile(r"^(?P<label>.*?[^\d\s.、．+\-—/])?\s*(?P<nums>%s(?:\s+%s)*)$" % (_NUM_TOKEN, _NUM_TOKEN))
 
 
 _BRACKETED = re.compile(r"[（(][^)）]*[)）]")
@@ -340,15 +340,17 @@ def read_legacy(rows, out):
     ``column`` the value column's header (本年, 历年累计, 2013年度 …) or ``value``,
     ``unit`` the 计量单位 cell when the table has one.
     """
-    header, unit_at = None, None
+    header, unit_at, value_columns = None, None, []
     for row in rows:
         if not row.grid:
             continue
         cells = [c or "" for c in row.cells]
         values = [i for i, c in enumerate(cells) if parse_number(c) is not None]
-        if not values and _LEGACY_HEADER.search(cells[0] if cells else ""):
-            header = cells
-            unit_at = next((i for i, c in enumerate(cells) if _UNIT_HEADER.search(c)), None)
+        if not values and _LEGACY_HEADER.search(to_simplified(cells[0]) if cells else ""):
+            header = [to_simplified(c) for c in cells]  # 指標名稱 | 計量單位 | 本年: read in either script
+            unit_at = next((i for i, c in enumerate(header) if _UNIT_HEADER.search(c)), None)
+            # one value column is `value` (report-schema.md); several are named by their headers
+            value_columns = [i for i, c in enumerate(header) if c and i and i != unit_at and not _LEGACY_HEADER.search(c)]
             continue
         labels = [i for i, c in enumerate(cells) if c and i not in values and not is_blank(c) and i != unit_at]
         if not values or not labels or labels[0] > values[0]:
@@ -356,14 +358,17 @@ def read_legacy(rows, out):
         label = to_simplified(_LEGACY_PREFIX.sub("", squash(cells[labels[0]]))).rstrip(":：")
         if not label or len(label) > 40:
             continue
-        unit = cells[unit_at] if unit_at is not None and unit_at < len(cells) else None
+        unit = to_simplified(cells[unit_at]) if unit_at is not None and unit_at < len(cells) else None
         if len(values) > 1 and not header:
             out.warnings.append(f"legacy {label}: {len(values)} values and no column header: "
                                 f"columns named by position (value, value_2, …)")
         for n, i in enumerate(values, 1):
             name = squash(header[i]) if header and i < len(header) and header[i] else None
-            column = to_simplified(name) if name and len(values) > 1 or name and not _LEGACY_HEADER.search(name) \
-                else "value" if n == 1 or header else f"value_{n}"
+            if name and header and len(value_columns) <= 1 and len(values) == 1:
+                column = "value"
+            else:
+                column = to_simplified(name) if name and len(values) > 1 or name and not _LEGACY_HEADER.search(name) \
+                    else "value" if n == 1 or header else f"value_{n}"
             v = Value(cells[i], *parse_number(cells[i]))
             if v.unit is None and unit in LEGACY_UNITS:
                 v.unit = unit

@@ -398,6 +398,17 @@ def render_traditional(fig):
 
 # ---- office files ------------------------------------------------------------------------------
 
+OFFICE_TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def office_bytes(document, kind):
+    """A python-docx document or an openpyxl workbook as (bytes, content type)."""
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue(), OFFICE_TYPES[kind]
+
+
 
 def render_docx(fig):
     """A Word file: paragraphs, and tables whose header cells are merged across and down."""
@@ -418,9 +429,7 @@ def render_docx(fig):
             texts = [c.text for c in tr.cells]
             if texts[0] and not any(re.match(r"^[\d.]+$", x) for x in texts) and all(not x for x in texts[1:]):
                 tr.cells[0].merge(tr.cells[-1])
-    out = io.BytesIO()
-    d.save(out)
-    return out.getvalue(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    return office_bytes(d, "docx")
 
 
 def render_xlsx(fig):
@@ -437,9 +446,7 @@ def render_xlsx(fig):
             elif re.match(r"^\d+\.\d+$", text or ""):
                 value = float(text)
             ws.cell(row=i, column=j, value=value if value != "" else None)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return office_bytes(wb, "xlsx")
 
 
 LAYOUTS = {
