@@ -338,8 +338,61 @@ def read_legacy(rows, out):
 
     ``row`` is the indicator as printed (simplified, its 其中/1、 prefix taken off),
     ``column`` the value column's header (本年, 历年累计, 2013年度 …) or ``value``,
-    ``unit`` the 计量单位 cell when the table has one.
+    ``unit`` the 计量单位 cell when the table has one.  A table printed as text (one
+    cell per line, or a row a line) is read as the rows its header says it has.
     """
+    _read_legacy_grid(rows, out)
+    if not out.cells:
+        _read_legacy_grid(legacy_text_rows(rows), out)
+
+
+# the words of a 统计表's value column headers (2013年度, 历年累计, 本年, 上年…)
+_LEGACY_VALUE_HEAD = re.compile(r"年度?$|累计|本年|上年|合计|数量|数值|统计")
+
+
+def legacy_text_rows(rows):
+    """A 统计表 printed as text, its rows as table rows: a header of 指标名称 (计量单位) and
+    value column names, on one line or one a line; then each indicator on one line
+    (``主动公开信息数 条 1853 5395``) or over as many lines as the header has columns."""
+    from .document import Row
+
+    out, i, width, unit = [], 0, 0, False
+    while i < len(rows):
+        row = rows[i]
+        text = to_simplified(row.text) if not row.grid else ""
+        words = text.split(" ")
+        if text and _LEGACY_HEADER.match(words[0]):
+            head, j = (words, i + 1) if len(words) >= 3 else ([text], i + 1)
+            while len(words) < 3 and j < len(rows) and len(head) < 6 and not rows[j].grid \
+                    and len(rows[j].text) <= 12 and (_UNIT_HEADER.search(to_simplified(rows[j].text))
+                                                     or _LEGACY_VALUE_HEAD.search(to_simplified(rows[j].text))):
+                head.append(to_simplified(rows[j].text))
+                j += 1
+            if len(head) >= 2:
+                unit = any(_UNIT_HEADER.search(h) for h in head)
+                width = len(head)
+                out.append(Row(head, grid=True, via="line"))
+                i = j
+                continue
+        if width and not row.grid:
+            n_values = width - 1 - unit
+            if len(words) == width and all(parse_number(w) is not None for w in words[-n_values:]):
+                out.append(Row(words, grid=True, via="line"))
+                i += 1
+                continue
+            cells = [r.text for r in rows[i:i + width]]
+            if len(cells) == width and not any(r.grid for r in rows[i:i + width]) and parse_number(cells[0]) is None \
+                    and all(parse_number(c) is not None for c in cells[-n_values:]) \
+                    and (not unit or to_simplified(cells[1]) in LEGACY_UNITS):
+                out.append(Row(cells, grid=True, via="line"))
+                i += width
+                continue
+        out.append(row)
+        i += 1
+    return out
+
+
+def _read_legacy_grid(rows, out):
     header, unit_at, value_columns = None, None, []
     for row in rows:
         if not row.grid:

@@ -50,11 +50,7 @@ REPORTS = [layouts.report_from_case(case_id, case) for case_id, case in CASES]
 
 # What this suite still finds wrong, each with its reason; strict, so a fix turns it into a failure
 # to be taken off this list.  (Issue 10 stays open on them.)
-_LEGACY_AS_TEXT = ("a pre-2019 统计表 printed one cell per line or as layout text: the legacy reader reads "
-                   "table rows only")
 KNOWN = {
-    **{(layout, case): _LEGACY_AS_TEXT for layout in ("lines", "trad-lines", "pdf-layout")
-       for case in ("fj_pingtan_county_2013", "fj_pingtan_2017")},
     ("pdf-layout", "sh_gov_office_2019"): "the review table's line in layout text, blanks under a header whose "
                                           "columns are not found: cells misplaced (the failing identity marks "
                                           "them uncertain)",
