@@ -409,8 +409,10 @@ def text_rows(lines):
 
 
 # a line of a table laid out with spaces (pdftotext -layout): a label, then numbers apart
-_LAYOUT_VALUES = re.compile(r"(?:(?<=\s)|^)([+\-]?\d[\d.,]*|[-—/])(?=\s|$)")
-_LAYOUT_LINE = re.compile(r"^(?P<label>.*?[^\d\s.,+\-—/])?(?P<values>(?:\s{2,}|^\s*)(?:[+\-]?\d[\d.,]*|[-—/])(?:\s+(?:[+\-]?\d[\d.,]*|[-—/]))*)\s*$")
+_LAYOUT_VALUES = re.compile(r"(?:(?<=\s)|^)([+\-]?\d[\d.,\x00]*|[-—/])(?=[\s\x00]|$)")
+_LAYOUT_LINE = re.compile(r"^(?P<label>.*?[^\d\s\x00.,+\-—/])?(?P<values>(?:\x00?\s{2,}|^\s*)(?:[+\-]?\d[\d.,\x00]*|[-—/])"
+                          r"(?:[\s\x00]+(?:[+\-]?\d[\d.,\x00]*|[-—/]))*)[\s\x00]*$")
+# (\x00: the filler after a wide character when columns are counted in display width)
 
 
 _SPACED_WORDS = re.compile(r"\S\s{2,}\S")
@@ -471,7 +473,7 @@ def _header_columns(header, start):
     numbers begin): the words of the line with the most, then words of the other lines
     standing where no column is yet (自然人 and 总计 beside 法人或其他组织's five); a group's
     header (法人或其他组织, 申请人情况) stands over columns already there and adds none."""
-    lines = [[(m.start(), m.end(), (m.start() + m.end()) / 2) for m in re.finditer(r"\S+(?: \S+)*", line)
+    lines = [[(m.start(), m.end(), (m.start() + m.end()) / 2) for m in re.finditer(r"\S+", line)
               if m.end() > start - 1] for line in header]
     lines = [ws for ws in lines if ws]
     if not lines:
@@ -517,7 +519,7 @@ def _block_cells(block, header=()):
             col = next(k for k, (x, y) in enumerate(columns) if x <= a and b <= y)
             if cells[col]:
                 return {}  # two numbers in one column: not a clean grid
-            cells[col] = text
+            cells[col] = clean(text.replace("\x00", ""))
         out[i] = [clean(label.replace("\x00", ""))] + cells
     return out
 
@@ -533,7 +535,7 @@ def _under_headers(block, heads):
             k = min(range(len(centres)), key=lambda j: abs(centres[j] - mid))
             if cells[k] or abs(centres[k] - mid) > max(2.0, spacing / 2):
                 return {}  # a number under no header, or two under one: not read this way
-            cells[k] = text
+            cells[k] = clean(text.replace("\x00", ""))
         out[i] = [clean(label.replace("\x00", ""))] + cells
     return out
 

@@ -50,11 +50,7 @@ REPORTS = [layouts.report_from_case(case_id, case) for case_id, case in CASES]
 
 # What this suite still finds wrong, each with its reason; strict, so a fix turns it into a failure
 # to be taken off this list.  (Issue 10 stays open on them.)
-KNOWN = {
-    ("pdf-layout", "sh_gov_office_2019"): "the review table's line in layout text, blanks under a header whose "
-                                          "columns are not found: cells misplaced (the failing identity marks "
-                                          "them uncertain)",
-}
+KNOWN = {}  # (none now: each was fixed; a new one goes here with its reason)
 KNOWN_VARIED = {
     "spaced-review-line": "full-width digits with thousands separators and padding in label-and-numbers lines "
                           "shift a row's numbers",
