@@ -28,23 +28,6 @@ REVIEW_HEADERS = [(k.key, k.pattern) for k in F.REVIEW_COLUMNS]
 # the printed wording of each key, for cells whose own label or header was not read
 ACTIVE_HEADER_NAMES = {k.key: k.printed for k, _ in reversed(F.ACTIVE_COLUMNS)}  # (2019's where both print one)
 REQUEST_HEADER_NAMES = {k.key: k.printed for k in (*F.REQUEST_COLUMNS, F.ORG_SUBTOTAL)}
-def _review_alignment(seq, rows):
-    """The review table's values from where its first row starts: a run that opens with
-    blank cells (an empty label column) is read from the offset whose rows add up best."""
-    lead = next((i for i, v in enumerate(seq) if v.number is not None), 0)
-    if not lead or not rows:
-        return seq
-
-    def adds_up(values):
-        ok = 0
-        for i in range(0, 5 * rows, 5):
-            chunk = [v.number or 0 for v in values[i:i + 5]]
-            ok += len(chunk) == 5 and any(chunk) and sum(chunk[:4]) == chunk[4]
-        return ok
-
-    return max((seq, seq[lead:]), key=adds_up)  # a tie keeps the blank cells as positions
-
-
 REVIEW_ROW_NAMES = {k.key: k.printed for k in F.REVIEW_ROWS}
 REVIEW_HEADER_NAMES = {k.key: k.printed for k in F.REVIEW_COLUMNS}
 
@@ -677,6 +660,23 @@ def _subtotal_layout(placed):
         return ok
 
     return max(layouts, key=score)
+
+
+def _review_alignment(seq, rows):
+    """The review table's values from where its first row starts: a run that opens with
+    blank cells (an empty label column) is read from the offset whose rows add up best."""
+    lead = next((i for i, v in enumerate(seq) if v.number is not None), 0)
+    if not lead or not rows:
+        return seq
+
+    def adds_up(values):
+        ok = 0
+        for i in range(0, 5 * rows, 5):
+            chunk = [v.number or 0 for v in values[i:i + 5]]
+            ok += len(chunk) == 5 and any(chunk) and sum(chunk[:4]) == chunk[4]
+        return ok
+
+    return max((seq, seq[lead:]), key=adds_up)  # a tie keeps the blank cells as positions
 
 
 def _read_review(gs, out):
