@@ -5,12 +5,11 @@ An identity is tested only when every cell it needs is present.
 """
 import re
 
-from .formats import APPLICANT_COLUMNS, BALANCE, FORMATS, REQUEST_COLUMNS, REQUEST_ROWS, REVIEW_ROWS, outcome_rows
+from .formats import APPLICANT_COLUMNS, BALANCE, FORMATS, outcome_rows
+from .tables import REQUEST_COLUMNS, REQUEST_ROWS, REVIEW_ROWS
 
-REQUEST_COLUMNS = [k.key for k in REQUEST_COLUMNS]
-REVIEW_ROWS = [k.key for k in REVIEW_ROWS]
-REQUEST_ROWS = [k.key for k in REQUEST_ROWS]
-OUTCOME_ROWS = sorted({r for f in FORMATS.values() for r in f.outcome_rows}, key=REQUEST_ROWS.index)
+ROW_ORDER = [k for k, _ in REQUEST_ROWS]  # the requests rows in printed order
+OUTCOME_ROWS = sorted({r for f in FORMATS.values() for r in f.outcome_rows}, key=ROW_ORDER.index)
 
 
 def _close(a, b):
@@ -31,7 +30,7 @@ def run_checks(cells):
     present_columns = {k[2] for k in got if k[0] == "requests"}
     present_rows = {k[1] for k in got if k[0] == "requests"}
     columns = [c for c in REQUEST_COLUMNS + ["org_subtotal"] if c in present_columns]
-    rows = [r for r in REQUEST_ROWS if r in present_rows]
+    rows = [r for r in ROW_ORDER if r in present_rows]
     for col in columns:
         # new_received + carried_over = total_processed + carried_forward
         left = [req(r, col) for r in BALANCE[0]]
@@ -82,7 +81,7 @@ def cells_through(check, cells):
     """The cells a failed identity runs through (its subject is a row or a column)."""
     rule, subject = check["rule"], check["subject"]
     if rule == "requests.balance":
-        rows = ("new_received", "carried_over", "total_processed", "carried_forward")
+        rows = BALANCE[0] + BALANCE[1]
         return [c for c in cells if c["table"] == "requests" and c["column"] == subject and c["row"] in rows]
     if rule == "requests.row_total":
         return [c for c in cells if c["table"] == "requests" and c["row"] == subject]

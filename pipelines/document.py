@@ -468,7 +468,7 @@ def _aligned(lines, wide):
     return out
 
 
-def _header_columns(header, start):
+def _layout_header_columns(header, start):
     """Column centres from a layout table's header lines, right of ``start`` (where the
     numbers begin): the words of the line with the most, then words of the other lines
     standing where no column is yet (自然人 and 总计 beside 法人或其他组织's five); a group's
@@ -503,7 +503,7 @@ def _block_cells(block, header=()):
         else:
             columns.append([a, b])
     widest = max(len(spans) for _, _, spans in block)
-    heads = _header_columns(header, columns[0][0]) if header else []
+    heads = _layout_header_columns(header, columns[0][0]) if header else []
     if len(heads) > widest and len(heads) >= len(columns) and (len(block) >= 3 or len(heads) >= 5):
         # more columns in the header than numbers in any row: each number goes under its header
         # (a one-row table, the review table's fifteen, needs a header of five columns or more)
@@ -697,7 +697,7 @@ def html_document(html, url=None):
     from lxml import etree
 
     xp = _html_xpaths()
-    tree, flattened = html_root(html, xp["parser"])
+    tree, _ = html_root(html, xp["parser"])
     if tree is None:
         return Document(kind="html", warnings=["the HTML could not be read"])
     # what no reader wants: scripts, styles, form widgets, comments (their tails stay)
