@@ -148,6 +148,70 @@ def m007_cell_provenance(db):
         db.table("cells").add_column(column, kind)
 
 
+@migrations()
+def m008_captures_in_warc(db):
+    """Capture bodies leave the database for WARC files beside it (:mod:`archive.warc`):
+    ``payloads`` says where each distinct body is, each capture where its own record is.
+    An archive's ``blobs`` are written out (the first capture of a body as a response, its
+    repeats as revisits), every record read back and its digest checked, and only then
+    is ``blobs`` dropped.  Raises, leaving the archive as it was, if one does not check."""
+    from . import warc
+
+    db.table("payloads").create(
+        {"sha256": str, "size": int, "warc_file": str, "warc_offset": int, "warc_length": int, "record_id": str,
+         "url": str, "fetched_at": str},
+        pk="sha256",
+    )
+    captures = db.table("captures")
+    for column, kind in (("warc_file", str), ("warc_offset", int), ("warc_length", int),
+                         ("warc_request_length", int), ("warc_type", str), ("list_date", str), ("list_title", str),
+                         ("page_url", str)):
+        captures.add_column(column, kind)
+    has_blobs = "blobs" in db.table_names()
+    if has_blobs and db.execute("select exists (select 1 from blobs)").fetchone()[0]:
+        _blobs_to_warc(db, warc)
+    captures.transform(drop_foreign_keys=["sha256"], add_foreign_keys=[("sha256", "payloads", "sha256")])
+    if has_blobs:
+        db.execute("drop table blobs")
+
+
+def _captures_in_order(db, chunk=1000):
+    """The captures' rows (no bodies), by id, a chunk at a time: flat memory on any archive."""
+    last = -1
+    while True:
+        cur = db.execute("select id, url, final_url, status, content_type, etag, last_modified, fetched_at, sha256 "
+                         "from captures where id > ? order by id limit ?", [last, chunk])
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r)) for r in cur.fetchall()]
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1]["id"]
+
+
+def _blobs_to_warc(db, warc):
+    from .store import record_capture
+
+    path = warc.db_file(db)
+    if path is None:
+        raise ArchiveError("an archive in memory cannot move its captures to WARC files")
+    with warc.WarcStore(warc.warc_dir(path), prefix="ogi-migrated") as store:
+        for capture in _captures_in_order(db):
+            body = db.execute("select content from blobs where sha256 = ?", [capture["sha256"]]).fetchone()
+            if body is None:
+                raise ArchiveError(f"{path}: capture {capture['id']} names a body ({capture['sha256']}) that blobs "
+                                   "does not hold; nothing was moved")
+            capture["body"] = bytes(body[0])
+            record_capture(db, store, capture, capture["sha256"], capture_id=capture["id"])
+    read = warc.open_reader(db)
+    for capture in _captures_in_order(db):
+        try:
+            read(capture["id"])  # reads the record back and checks the payload's sha256
+        except warc.WarcError as e:
+            raise ArchiveError(f"{path}: moving the captures to WARC files failed a check, nothing was dropped: "
+                               f"{e}") from None
+
+
 class ArchiveError(RuntimeError):
     """The archive cannot be opened or written (a full disk, a read-only file or folder, a
     file that is not an archive); the message says which file and why, in a line."""
@@ -192,4 +256,13 @@ def open_archive(path):
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA busy_timeout=30000")
         migrations.apply(db)
+        _reclaim(db)
     return db
+
+
+def _reclaim(db):
+    """Give the disk back when most of the file is free pages (after the captures' bodies
+    moved out to WARC files): VACUUM, once."""
+    free, pages = db.execute("PRAGMA freelist_count").fetchone()[0], db.execute("PRAGMA page_count").fetchone()[0]
+    if pages and free > pages // 2 and free > 4096:
+        db.execute("VACUUM")

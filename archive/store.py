@@ -1,7 +1,8 @@
 """The one writer to the archive.  Nothing here deletes or overwrites a capture.
 
-A capture's body is stored once per sha256 in ``blobs``; each fetch is a row
-in ``captures``.  A report is identified by its site and URL; its parsed
+A capture's records (its response and request) go to the archive's WARC files, a
+body already archived as a revisit (:mod:`archive.warc`); each fetch is a row in
+``captures`` saying where its record is, each distinct body a row in ``payloads``.  A report is identified by its site and URL; its parsed
 fields, sections, cells and checks describe the capture it points to.
 """
 import hashlib
@@ -92,16 +93,52 @@ def finish_run(db, run_id, status, stats, site_stats, error_text=None):
     })
 
 
-def save_capture(db, capture):
-    """Store one fetched document (dict with url, body, …); returns the capture id."""
+def save_capture(db, capture, warcs=None):
+    """Store one fetched document (dict with url, body, …): its records go to the archive's
+    WARC files (``warcs``, a :class:`~archive.warc.WarcStore`; by default the archive's own),
+    its row to ``captures``.  Returns (the capture id, the body's sha256)."""
     body = capture["body"]
     sha = capture.get("sha256") or hashlib.sha256(body).hexdigest()
-    db.execute("insert or ignore into blobs (sha256, size, content) values (?, ?, ?)", [sha, len(body), body])
-    row = {k: capture.get(k) for k in ("run_id", "site_id", "url", "final_url", "status", "content_type",
-                                        "etag", "last_modified", "role")}
-    row.update(sha256=sha, size=len(body), fetched_at=capture.get("fetched_at") or now())
+    return record_capture(db, warcs or warc_store(db), capture, sha), sha
+
+
+def record_capture(db, warcs, capture, sha, capture_id=None):
+    """Write a capture's records (a revisit when its payload is archived already) and its
+    row; ``capture_id``: the row exists (an older archive's capture moving to WARC)."""
+    first = db.execute("select record_id, url, fetched_at from payloads where sha256 = ?", [sha]).fetchone()
+    first = dict(zip(("record_id", "url", "fetched_at"), first)) if first else None
+    capture.setdefault("fetched_at", now())
+    where = warcs.write(capture, sha, first)
+    if first is None:
+        _insert(db, "payloads", {"sha256": sha, "size": len(capture["body"]), "warc_file": where.file,
+                                 "warc_offset": where.offset, "warc_length": where.length,
+                                 "record_id": where.record_id, "url": capture.get("final_url") or capture["url"],
+                                 "fetched_at": capture["fetched_at"]})
+    row = {"warc_file": where.file, "warc_offset": where.offset, "warc_length": where.length,
+           "warc_request_length": where.request_length, "warc_type": where.record_type}
+    if capture_id is not None:
+        db.execute("update captures set " + ", ".join(f"[{k}] = ?" for k in row) + " where id = ?",
+                   [*row.values(), capture_id])
+        return capture_id
+    row.update({k: capture.get(k) for k in ("run_id", "site_id", "url", "final_url", "status", "content_type",
+                                             "etag", "last_modified", "role", "list_date", "list_title")})
+    row.update(sha256=sha, size=len(capture["body"]), fetched_at=capture["fetched_at"],
+               page_url=capture.get("page_url"))
     _insert(db, "captures", row)
-    return db.execute("select last_insert_rowid()").fetchone()[0], sha
+    return db.execute("select last_insert_rowid()").fetchone()[0]
+
+
+def warc_store(db):
+    """The WARC writer of the archive ``db`` (one a Database object, made on first use)."""
+    store = getattr(db, "_ogi_warcs", None)
+    if store is None:
+        from .warc import WarcError, WarcStore, db_file, warc_dir
+
+        path = db_file(db)
+        if path is None:
+            raise WarcError("an archive in memory has no WARC folder for its captures")
+        store = db._ogi_warcs = WarcStore(warc_dir(path))
+    return store
 
 
 # the rows of a parse's sections, cells and checks as the writer takes them: a JSON array of

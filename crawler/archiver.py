@@ -233,7 +233,8 @@ def warm_up():
 def write_batch(db, batch, run_id):
     """Write a batch of ``(channel, item)`` in one transaction (in the archiver's writer);
     returns what was written, counted per channel."""
-    from archive.store import mark_seen, record_failure, report_id, resolve_failures, save_capture, save_report
+    from archive.store import (mark_seen, record_failure, report_id, resolve_failures, save_capture, save_report,
+                               warc_store)
 
     counts = collections.defaultdict(collections.Counter)
     with db.atomic():
@@ -268,6 +269,7 @@ def write_batch(db, batch, run_id):
                 if status in ("error", "too_large"):
                     why = parsed.get("parse_error") or next(iter(parsed.get("warnings") or []), "unreadable")
                     log.warning("not parsed (%s): %s: %s", status, item["url"], why.splitlines()[0])
+        warc_store(db).sync()  # the records on disk before the rows that name them commit
     return counts
 
 
@@ -500,6 +502,10 @@ def _write(db_path, run_id, todo, send, room):
                 flush()
         flush()
     finally:
+        from archive.store import warc_store
+
+        if getattr(db, "_ogi_warcs", None) is not None:
+            warc_store(db).close()
         db.close()
 
 
@@ -526,8 +532,18 @@ def main(argv=None):
     level = int(a.log_level) if a.log_level.isdigit() else a.log_level.upper()  # Scrapy takes both forms
     logging.basicConfig(filename=a.log_file, level=level,
                         format="%(asctime)s [%(name)s] %(levelname)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
-    # the frames go out on a private copy of stdout; whatever a library prints goes to stderr
+    # the frames go out on a private copy of stdout; whatever a library prints goes to stderr,
+    # which is the run's log when it has one: what the archiver's helper processes (the fork
+    # server, a worker being started) print as they die with a killed archiver goes there,
+    # not to cron's mail
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    if a.log_file:
+        try:
+            fd = os.open(a.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            os.dup2(fd, sys.stderr.fileno())
+            os.close(fd)
+        except OSError:
+            pass
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     budget = Budget(seconds=a.parse_seconds, memory_mb=a.parse_memory_mb, niceness=WORKER_NICENESS)
     serve(a.db, a.run_id or None, a.workers, sys.stdin.buffer, out, budget=budget, limits=json.loads(a.limits),

@@ -25,7 +25,7 @@ def test_migrations_apply_once_and_are_recorded(tmp_path):
     db.close()
     db = open_archive(tmp_path / "a.db")  # a second open changes nothing
     assert [m.name for m in migrations.applied(db)] == names and names
-    assert {"sites", "crawl_runs", "captures", "blobs", "reports", "sections", "cells", "checks"} <= set(db.table_names())
+    assert {"sites", "crawl_runs", "captures", "payloads", "reports", "sections", "cells", "checks"} <= set(db.table_names())
 
 
 def test_same_content_at_two_urls_is_stored_once(db):
@@ -33,7 +33,7 @@ def test_same_content_at_two_urls_is_stored_once(db):
     a, sha_a = save_capture(db, {"run_id": run, "site_id": "s", "url": "http://a/1", "body": b"same", "role": "report"})
     b, sha_b = save_capture(db, {"run_id": run, "site_id": "s", "url": "http://a/2", "body": b"same", "role": "report"})
     assert a != b and sha_a == sha_b == hashlib.sha256(b"same").hexdigest()
-    assert db.table("blobs").count == 1 and db.table("captures").count == 2
+    assert db.table("payloads").count == 1 and db.table("captures").count == 2
 
 
 def test_report_new_unchanged_changed(db):
@@ -45,7 +45,7 @@ def test_report_new_unchanged_changed(db):
     rid = report_id("s", "http://a/r")
     assert db.table("cells").get((rid, "requests", "new_received", "total"))["value"] == 7
     # the first version's capture and body are still there
-    assert db.table("captures").count == 2 and db.table("blobs").count == 2
+    assert db.table("captures").count == 2 and db.table("payloads").count == 2
     row = db.table("reports").get(rid)
     assert row["n_checks_failed"] == 1 and row["capture_id"] == cap2
 

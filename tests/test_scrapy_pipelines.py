@@ -70,7 +70,7 @@ def test_the_archiver_parses_and_writes_and_counts(crawler):
     assert r["title"] == "怀化市财政局2020年政府信息公开工作年度报告" and r["n_cells"] == 196
     assert r["parse_status"] == "ok" and r["region_code"] == "431200"
     assert db.execute("select count(*) from cells where report_id = ?", [r["id"]]).fetchone()[0] == 196
-    assert db.table("captures").count == 3 and db.table("blobs").count == 2  # one content, stored once
+    assert db.table("captures").count == 3 and db.table("payloads").count == 2  # one content, stored once
     stats = crawler.stats
     assert stats.get_value("ogi/captures") == 3 and stats.get_value("ogi/reports_new") == 1
     assert stats.get_value("ogi/pages") == 3 and not stats.get_value("ogi/errors")
@@ -91,7 +91,7 @@ def test_a_report_that_fails_to_parse_is_archived_with_its_capture(tmp_path):
     db = archive_items(crawler, [bad])
     (r,) = db.table("reports").rows
     assert r["parse_status"] == "error" and "could not be read" in r["warnings"]
-    assert db.table("captures").count == 1 and db.table("blobs").count == 1
+    assert db.table("captures").count == 1 and db.table("payloads").count == 1
 
 
 def test_a_batch_the_archive_cannot_write_is_an_error_of_the_site(tmp_path):

@@ -679,6 +679,12 @@ class ReportSpider(scrapy.Spider):
             "etag": (headers.get("ETag") or b"").decode("latin-1") or None,
             "last_modified": (headers.get("Last-Modified") or b"").decode("latin-1") or None,
             "body": response.body,
+            # for the WARC records: the response's headers as received, and the request's
+            "http_headers": [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in headers.items() for v in vs],
+            "protocol": response.protocol,
+            "method": response.request.method,
+            "request_headers": [(k.decode("latin-1"), v.decode("latin-1"))
+                                for k, vs in response.request.headers.items() for v in vs],
             "role": role,
             **extra,
         }
