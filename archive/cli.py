@@ -288,6 +288,114 @@ def datasette_metadata(db_name="archive"):
     return meta
 
 
+@cli.command()
+@click.option("--db", default="archive.db", show_default=True, type=click.Path(dir_okay=False), help="The archive.")
+@click.option("--since", metavar="DATE", help="Only reports whose capture was fetched on or after this date (YYYY-MM-DD).")
+@click.option("--site", help="Only this site's reports.")
+@click.option("--status", type=click.Choice(["all", "ok", "error", "needs_ocr", "too_large"]), default="all",
+              show_default=True, help="Only reports whose parse ended so.")
+@click.option("--workers", type=int, help="Parse worker processes (default: one a core).")
+@click.option("--seconds", default=60.0, show_default=True, help="Time one report's parse may take.")
+@click.option("--memory-mb", default=3072, show_default=True, help="Memory (address space) one parse may use.")
+def reparse(db, since, site, status, workers, seconds, memory_mb):
+    """Parse the archived captures again, with no network (after upgrading ogi-archive).
+
+    Reports whose parse comes out different get a new parse version; the cells and
+    checks they had stay in cells_previous and checks_previous (see prune-parses).
+    Prints what changed: reports whose cells changed, checks newly failing.  Exits 2 on
+    bad input, 4 when a crawl holds the archive, 6 when the archive cannot be written.
+
+    Example:
+
+        ogi-archive reparse --db archive.db --status error
+    """
+    import re
+
+    from crawler.pool import Budget
+    from crawler.runner import Locked
+
+    from .db import ArchiveError
+    from .reparse import ReparseError, reparse as run_reparse, terminal_progress
+
+    if not pathlib.Path(db).exists():
+        click.echo(f"ogi-archive reparse: no archive at {db}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if since and not re.match(r"^\d{4}-\d{2}-\d{2}", since):
+        click.echo(f"ogi-archive reparse: --since takes a date as YYYY-MM-DD, not {since!r}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if workers is not None and workers < 1:
+        click.echo("ogi-archive reparse: --workers takes a whole number of 1 or more", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    progress = terminal_progress if sys.stderr.isatty() else None
+    try:
+        run = run_reparse(db, workers=workers, since=since, site=site, status=status, progress=progress,
+                          budget=Budget(seconds=seconds, memory_mb=memory_mb, niceness=0))
+    except ReparseError as e:
+        click.echo(f"ogi-archive reparse: {e}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except Locked as e:
+        click.echo(f"ogi-archive reparse: {e}", err=True)
+        sys.exit(EXIT_LOCKED)
+    except ArchiveError as e:
+        click.echo(f"ogi-archive reparse: the archive cannot be written: {e}", err=True)
+        sys.exit(EXIT_ARCHIVE)
+    if progress:
+        sys.stderr.write("\r\033[K")
+    click.echo(reparse_summary(db, run))
+
+
+def reparse_summary(db_path, run):
+    """What a re-parse did, in lines: its counts, then the reports it changed (the first 20)."""
+    import sqlite3
+
+    rate = run["reports"] / run["seconds"] if run["seconds"] else 0
+    lines = [
+        f"reparse {run['id']}:      {run['reports']} reports in {run['seconds']:.1f} s ({rate:.1f} reports/s, "
+        f"{run['workers']} workers, parser {run['parser']})",
+        f"changed:        {run['changed']} reports got a new parse; {run['cells_changed']} of them with cells changed",
+        f"checks:         {run['checks_newly_failing']} newly failing",
+        f"parse errors:   {run['errors']}",
+    ]
+    conn = sqlite3.connect(f"file:{pathlib.Path(db_path).resolve()}?mode=ro", uri=True)
+    shown = conn.execute(
+        "select r.id, coalesce(r.title, r.url), x.cells_added, x.cells_removed, x.cells_changed, "
+        "x.checks_newly_failing from reparse_changes x join reports r on r.id = x.report_id where x.reparse_id = ? "
+        "and (x.cells_added + x.cells_removed + x.cells_changed + x.checks_newly_failing) > 0 order by r.id limit 20",
+        [run["id"]]).fetchall()
+    for rid, title, added, removed, changed, failing in shown:
+        lines.append(f"  {rid}  +{added} -{removed} ~{changed} cells, {failing} checks newly failing  {title}")
+    if run["changed"]:
+        lines.append(f"(every change: select * from reparse_changes where reparse_id = {run['id']})")
+    conn.close()
+    return "\n".join(lines)
+
+
+@cli.command("prune-parses")
+@click.option("--db", default="archive.db", show_default=True, type=click.Path(dir_okay=False), help="The archive.")
+@click.option("--before", metavar="DATE", help="Only parses made before this date (YYYY-MM-DD).")
+def prune_parses(db, before):
+    """Drop the cells and checks of parses that a re-parse replaced (cells_previous and
+    checks_previous); the parses themselves stay listed, marked pruned.
+
+    Example:
+
+        ogi-archive prune-parses --db archive.db --before 2026-01-01
+    """
+    from crawler.runner import Locked
+
+    from .reparse import prune
+
+    if not pathlib.Path(db).exists():
+        click.echo(f"ogi-archive prune-parses: no archive at {db}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        n = prune(db, before=before)
+    except Locked as e:
+        click.echo(f"ogi-archive prune-parses: {e}", err=True)
+        sys.exit(EXIT_LOCKED)
+    click.echo(f"pruned: the cells and checks of {n} replaced parses")
+
+
 @cli.group()
 def sites():
     """The site registry."""

@@ -175,6 +175,50 @@ def m008_captures_in_warc(db):
         db.execute("drop table blobs")
 
 
+@migrations()
+def m010_parse_versions(db):
+    """Every parse is a row of ``parses`` (the parser's version, when, from which capture);
+    the current one's output is in reports, sections, cells and checks.  A re-parse that
+    changes a report keeps the parse it replaces queryable in ``cells_previous`` and
+    ``checks_previous`` (by its parse id) until ``ogi-archive prune-parses``.  Each re-parse
+    is a row of ``reparse_runs``, and each report it changed a row of ``reparse_changes``."""
+    db.table("reparse_runs").create(
+        {"id": int, "started_at": str, "finished_at": str, "status": str, "parser": str, "options": str,
+         "workers": int, "reports": int, "changed": int, "cells_changed": int, "checks_newly_failing": int,
+         "errors": int, "seconds": float, "error_text": str},
+        pk="id",
+    )
+    db.table("parses").create(
+        {"id": int, "report_id": str, "version": int, "capture_id": int, "reparse_id": int, "parsed_at": str,
+         "parser": str, "parse_status": str, "n_cells": int, "n_checks_failed": int, "current": int,
+         "pruned_at": str},
+        pk="id",
+        foreign_keys=[("report_id", "reports", "id"), ("capture_id", "captures", "id"),
+                      ("reparse_id", "reparse_runs", "id")],
+    )
+    db.execute("create unique index parses_current on parses (report_id) where current = 1")
+    db.table("parses").create_index(["report_id", "id"])
+    # the parses made before parse versions existed: one each, its parser unknown
+    db.execute("insert into parses (report_id, version, capture_id, parsed_at, parser, parse_status, n_cells, "
+               "n_checks_failed, current) select id, coalesce(version, 1), capture_id, last_seen, 'unknown', "
+               "parse_status, n_cells, n_checks_failed, 1 from reports")
+    for table, key in (("cells", "table_key text, row_key text, column_key text, value float, unit text, raw text, "
+                                 "label text, header text, via text, uncertain integer, "
+                                 "primary key (parse_id, table_key, row_key, column_key)"),
+                       ("checks", "rule text, subject text, ok integer, expected float, actual float, "
+                                  "primary key (parse_id, rule, subject)")):
+        db.execute(f"create table {table}_previous (parse_id integer references parses(id), "
+                   f"report_id text references reports(id), {key}) without rowid")
+    db.table("reparse_changes").create(
+        {"reparse_id": int, "report_id": str, "parse_id": int, "previous_parse_id": int, "cells_added": int,
+         "cells_removed": int, "cells_changed": int, "checks_newly_failing": int, "checks_newly_passing": int,
+         "fields_changed": str, "status_before": str, "status_after": str},
+        pk=("reparse_id", "report_id"),
+        foreign_keys=[("reparse_id", "reparse_runs", "id"), ("report_id", "reports", "id"),
+                      ("parse_id", "parses", "id"), ("previous_parse_id", "parses", "id")],
+    )
+
+
 def _captures_in_order(db, chunk=1000):
     """The captures' rows (no bodies), by id, a chunk at a time: flat memory on any archive."""
     last = -1

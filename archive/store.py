@@ -208,20 +208,12 @@ def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None, run_
                     verb="insert or replace")
             mark_seen(db, [same[0]], run_id=run_id)
             return "copy"
-    cells, checks = parsed.get("cells", []), parsed.get("checks", [])
     version = (existing["version"] or 1) + 1 if existing else 1
-    failed = parsed.get("n_checks_failed", sum(1 for c in checks if c["ok"] is False))
-    n_cells = parsed.get("n_cells", len(cells))
     row = {
         "id": rid, "site_id": site_id, "url": url, "capture_id": capture_id, "sha256": sha, "version": version,
         "run_id": run_id, "list_title": list_title, "first_seen": existing["first_seen"] if existing else stamp,
-        "last_seen": stamp, "removed_at": None, "n_cells": n_cells, "n_checks_failed": failed,
-        "parse_status": parsed.get("parse_status", "ok"), "parse_error": parsed.get("parse_error"),
-        "warnings": json.dumps(parsed.get("warnings", []), ensure_ascii=False),
-        "published_candidates": json.dumps(parsed.get("published_candidates", []), ensure_ascii=False),
+        "last_seen": stamp, "removed_at": None, **parse_row(parsed),
     }
-    for key in REPORT_FIELDS:
-        row[key] = parsed.get(key)
     if existing:
         _freeze_version(db, existing)
     _insert(db, "reports", row, verb="insert or replace")
@@ -229,9 +221,42 @@ def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None, run_
     # into report_versions.parsed when a newer version replaces it (see _freeze_version)
     _insert(db, "report_versions", {
         "report_id": rid, "version": version, "capture_id": capture_id, "sha256": sha, "seen_first": stamp,
-        "seen_last": stamp, "parse_status": row["parse_status"], "n_cells": n_cells, "n_checks_failed": failed,
-        "parsed": None,
+        "seen_last": stamp, "parse_status": row["parse_status"], "n_cells": row["n_cells"],
+        "n_checks_failed": row["n_checks_failed"], "parsed": None,
     })
+    db.execute("update parses set current = 0 where report_id = ? and current = 1", [rid])
+    write_parse(db, rid, parsed, version=version, capture_id=capture_id)
+    return "changed" if existing else "new"
+
+
+def parse_row(parsed):
+    """The report row's columns that a parse gives (the rest say where and when it was found)."""
+    checks = parsed.get("checks", [])
+    row = {
+        "n_cells": parsed.get("n_cells", len(parsed.get("cells", []))),
+        "n_checks_failed": parsed.get("n_checks_failed", sum(1 for c in checks if c["ok"] is False)),
+        "parse_status": parsed.get("parse_status", "ok"), "parse_error": parsed.get("parse_error"),
+        "warnings": json.dumps(parsed.get("warnings", []), ensure_ascii=False),
+        "published_candidates": json.dumps(parsed.get("published_candidates", []), ensure_ascii=False),
+    }
+    for key in REPORT_FIELDS:
+        row[key] = parsed.get(key)
+    return row
+
+
+def write_parse(db, rid, parsed, version, capture_id, reparse_id=None):
+    """Write a parse as the report's current one: its fields on the report row (by a
+    re-parse; a crawl has just written the row), its sections, cells and checks, and a
+    row of ``parses`` naming the parser that made it.  Returns the parse's id."""
+    from pipelines import parser_version
+
+    row = parse_row(parsed)
+    if reparse_id is not None:
+        db.execute("update reports set " + ", ".join(f"[{k}] = ?" for k in row) + " where id = ?",
+                   [*row.values(), rid])
+        db.execute("update report_versions set parse_status = ?, n_cells = ?, n_checks_failed = ? "
+                   "where report_id = ? and version = ?",
+                   [row["parse_status"], row["n_cells"], row["n_checks_failed"], rid, version])
     if parsed.get("agency_id"):
         save_agency(db, parsed)
     for table in ("sections", "cells", "checks"):
@@ -246,7 +271,10 @@ def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None, run_
         picks = ", ".join(f"value ->> {i}" for i in range(len(fields)))
         db.execute(f"insert or replace into {table} (report_id, {columns}) select ?, {picks} from json_each(?)",
                    [rid, rows])
-    return "changed" if existing else "new"
+    _insert(db, "parses", {"report_id": rid, "version": version, "capture_id": capture_id, "reparse_id": reparse_id,
+                           "parsed_at": now(), "parser": parser_version(), "parse_status": row["parse_status"],
+                           "n_cells": row["n_cells"], "n_checks_failed": row["n_checks_failed"], "current": 1})
+    return db.execute("select last_insert_rowid()").fetchone()[0]
 
 
 def rows_json(rows, fields):
