@@ -397,6 +397,77 @@ def prune_parses(db, before):
 
 
 @cli.group()
+def export():
+    """Export the archive: its captures as WARC, its figures as CSV."""
+
+
+def _export_db(db, command):
+    if not pathlib.Path(db).exists():
+        click.echo(f"ogi-archive export {command}: no archive at {db}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{pathlib.Path(db).resolve()}?mode=ro", uri=True)
+        conn.execute("select 1 from captures limit 1")
+    except sqlite3.DatabaseError as e:
+        click.echo(f"ogi-archive export {command}: {db} is not an archive ({e})", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    return conn
+
+
+@export.command("warc")
+@click.option("--db", default="archive.db", show_default=True, type=click.Path(dir_okay=False), help="The archive.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The WARC file to write (.warc.gz).")
+@click.option("--site", help="Only this site's captures.")
+@click.option("--run", "run_id", type=int, help="Only the captures of this crawl run (crawl_runs.id).")
+def export_warc(db, out, site, run_id):
+    """The captures (requests and responses, as archived) in one WARC 1.1 file.
+
+    Example:
+
+        ogi-archive export warc --db archive.db --site js_shuyang --out shuyang.warc.gz
+    """
+    from .export import ExportError, export_warc as write
+    from .warc import WarcError
+
+    conn = _export_db(db, "warc")
+    if pathlib.Path(out).exists():
+        click.echo(f"ogi-archive export warc: {out} exists; an export never overwrites a file", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        n = write(conn, db, out, site=site, run=run_id)
+    except (ExportError, WarcError) as e:
+        pathlib.Path(out).unlink(missing_ok=True)
+        click.echo(f"ogi-archive export warc: {e}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(f"{out}: {n} captures")
+
+
+@export.command("csv")
+@click.option("--db", default="archive.db", show_default=True, type=click.Path(dir_okay=False), help="The archive.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="The folder to write the CSV files in.")
+def export_csv(db, out):
+    """cells.csv (every figure, with its report) and reports.csv (a row per report with its
+    headline figures), UTF-8 with a byte-order mark for spreadsheet programs.
+
+    Example:
+
+        ogi-archive export csv --db archive.db --out export/
+    """
+    from .export import ExportError, export_csv as write
+
+    conn = _export_db(db, "csv")
+    try:
+        written = write(conn, out)
+    except ExportError as e:
+        click.echo(f"ogi-archive export csv: {e}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    for path, n in written.items():
+        click.echo(f"{path}: {n} rows")
+
+
+@cli.group()
 def sites():
     """The site registry."""
 

@@ -210,50 +210,52 @@ class WarcStore:
         fetched_at, request_headers, method) as a response record, or as a revisit of
         ``first`` (a payloads row: record_id, url, fetched_at) when its payload is archived
         already; then its request record.  Returns the :class:`Location`."""
-        from warcio.statusandheaders import StatusAndHeaders
-
-        url = capture.get("final_url") or capture["url"]
-        date = warc_date(capture.get("fetched_at"))
-        http = StatusAndHeaders(_status_line(capture.get("status")), response_headers(capture),
-                                protocol=capture.get("protocol") or "HTTP/1.1")
-        if first is None:
-            record = self.writer_for().create_warc_record(
-                url, "response", payload=io.BytesIO(capture["body"]), length=len(capture["body"]),
-                http_headers=http, warc_headers_dict={"WARC-Date": date, "WARC-Payload-Digest": digest(sha256)})
-        else:
-            record = self.writer_for().create_revisit_record(
-                url, digest(sha256), first["url"], warc_date(first["fetched_at"]), http_headers=http,
-                warc_headers_dict={"WARC-Date": date})
-            record.rec_headers.replace_header("WARC-Profile", REVISIT_PROFILE)
-            record.rec_headers.add_header("WARC-Refers-To", first["record_id"])
-        record_id = record.rec_headers.get_header("WARC-Record-ID")
+        self._current()
+        record, request = records(self.writer, capture, sha256, first)
         offset, length = self._append(record)
         file = self.name
-        request = self._request(capture, url, date, record_id)
         _, request_length = self._append(request)
         if self.name != file:  # the request never goes to another file than its response
             raise WarcError("a WARC file rolled between a response and its request")
-        return Location(file, offset, length, request_length, record_id, "revisit" if first else "response")
+        return Location(file, offset, length, request_length, record.rec_headers.get_header("WARC-Record-ID"),
+                        "revisit" if first else "response")
 
-    def writer_for(self):
-        self._current()
-        return self.writer
 
-    def _request(self, capture, url, date, concurrent_to):
-        from urllib.parse import urlsplit
+def records(writer, capture, sha256, first=None):
+    """A capture's response record (or revisit of ``first``) and its request record, made
+    by the warcio ``writer`` (not written)."""
+    from warcio.statusandheaders import StatusAndHeaders
 
-        from warcio.statusandheaders import StatusAndHeaders
+    url = capture.get("final_url") or capture["url"]
+    date = warc_date(capture.get("fetched_at"))
+    http = StatusAndHeaders(_status_line(capture.get("status")), response_headers(capture),
+                            protocol=capture.get("protocol") or "HTTP/1.1")
+    if first is None:
+        record = writer.create_warc_record(
+            url, "response", payload=io.BytesIO(capture["body"]), length=len(capture["body"]),
+            http_headers=http, warc_headers_dict={"WARC-Date": date, "WARC-Payload-Digest": digest(sha256)})
+    else:
+        record = writer.create_revisit_record(url, digest(sha256), first["url"], warc_date(first["fetched_at"]),
+                                              http_headers=http, warc_headers_dict={"WARC-Date": date})
+        record.rec_headers.replace_header("WARC-Profile", REVISIT_PROFILE)
+        record.rec_headers.add_header("WARC-Refers-To", first["record_id"])
+    return record, _request(writer, capture, url, date, record.rec_headers.get_header("WARC-Record-ID"))
 
-        parts = urlsplit(url)
-        target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
-        headers = [(k, v) for k, v in (capture.get("request_headers") or [])]
-        if not any(k.lower() == "host" for k, _ in headers):
-            headers.insert(0, ("Host", parts.netloc))
-        http = StatusAndHeaders(f"{capture.get('method') or 'GET'} {target} HTTP/1.1", headers, protocol="",
-                                is_http_request=True)
-        return self.writer.create_warc_record(url, "request", payload=io.BytesIO(b""), length=0, http_headers=http,
-                                              warc_headers_dict={"WARC-Date": date,
-                                                                 "WARC-Concurrent-To": concurrent_to})
+
+def _request(writer, capture, url, date, concurrent_to):
+    from urllib.parse import urlsplit
+
+    from warcio.statusandheaders import StatusAndHeaders
+
+    parts = urlsplit(url)
+    target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+    headers = [(k, v) for k, v in (capture.get("request_headers") or [])]
+    if not any(k.lower() == "host" for k, _ in headers):
+        headers.insert(0, ("Host", parts.netloc))
+    http = StatusAndHeaders(f"{capture.get('method') or 'GET'} {target} HTTP/1.1", headers, protocol="",
+                            is_http_request=True)
+    return writer.create_warc_record(url, "request", payload=io.BytesIO(b""), length=0, http_headers=http,
+                                     warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": concurrent_to})
 
 
 def repair(directory):

@@ -447,6 +447,9 @@ def _write(db_path, run_id, todo, send, room):
     from archive.store import upsert_site
 
     db = open_archive(db_path)
+    from archive.warc import repair, warc_dir
+
+    repair(warc_dir(db_path))  # the WARC file a killed archiver left open is closed, its torn record cut off
     # pending: a channel's reports still being parsed; ended: channels the crawl has closed.
     # An ended channel with nothing pending has all its documents in the batch, or written.
     batch, pending, ended = [], collections.Counter(), set()

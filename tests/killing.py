@@ -11,6 +11,7 @@ check: integrity_check ok, every report of a clean reference crawl present with 
 cells, no report twice, no process left, no run still 'running'.
 """
 import os
+import pathlib
 import random
 import signal
 import sqlite3
@@ -157,8 +158,35 @@ def check(db, want):
         running = conn.execute("select count(*) from crawl_runs where status = 'running'").fetchone()[0]
         if running:
             problems.append(f"{running} runs still 'running'")
+        problems += _warc_problems(db, conn)
     finally:
         conn.close()
+    return problems
+
+
+def _warc_problems(db, conn):
+    """Every capture reads back from its WARC record with its sha256; no WARC file is left
+    '.open' after the clean run, and every file passes warcio's check (a kill's torn record
+    was cut off)."""
+    from archive.warc import WarcError, open_reader, warc_dir
+
+    problems = []
+    read = open_reader(conn)
+    for (cid,) in conn.execute("select id from captures"):
+        try:
+            read(cid)
+        except WarcError as e:
+            problems.append(f"capture {cid}: {e}")
+    folder = warc_dir(db)
+    left_open = sorted(p.name for p in folder.glob("*.open"))
+    if left_open:
+        problems.append(f"WARC files left open after the clean run: {left_open}")
+    files = sorted(folder.glob("*.warc.gz"))
+    if files:
+        warcio = pathlib.Path(sys.executable).parent / "warcio"
+        proc = subprocess.run([str(warcio), "check", *map(str, files)], capture_output=True, text=True)
+        if proc.returncode:
+            problems.append(f"warcio check fails: {(proc.stdout + proc.stderr)[-400:]}")
     return problems
 
 

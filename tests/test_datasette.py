@@ -126,3 +126,23 @@ def test_the_converters_end_within_the_time_limit_on_a_hostile_text(ds):
     r = get(ds, "/archive.json?_shape=array&sql=" + __import__("urllib.parse").parse.quote(sql))
     assert r.status_code == 200, r.text[:300]
     assert r.json() == [{"n": 40_000_000, "first": "国", "beyond": "國"}]
+
+
+def test_a_capture_is_served_from_its_warc_record_with_its_original_type(ds, demo_db):
+    import hashlib
+
+    from conftest import rows
+
+    db, _ = demo_db
+    name = pathlib.Path(db).stem
+    for cap in rows(db, "select id, content_type, sha256, url from captures"):
+        r = get(ds, f"/-/capture/{name}/{cap['id']}")
+        assert r.status_code == 200 and r.headers["content-type"] == cap["content_type"]
+        assert hashlib.sha256(r.content).hexdigest() == cap["sha256"]
+        assert r.headers["content-security-policy"] == "sandbox"  # an archived page's scripts never run here
+        last = cap["url"].rstrip("/").rsplit("/", 1)[-1]
+        assert last in r.headers["content-disposition"]
+    pdf = rows(db, "select id from captures where content_type like 'application/pdf%' limit 1")
+    assert pdf and get(ds, f"/-/capture/{name}/{pdf[0]['id']}").content.startswith(b"%PDF")
+    assert get(ds, f"/-/capture/{name}/999999").status_code == 404
+    assert get(ds, f"/-/capture/nodb/1").status_code == 404

@@ -1,4 +1,5 @@
-"""Datasette plugin: the script converters as SQL functions, so a query in either script finds a report.
+"""Datasette plugin: the script converters as SQL functions, so a query in either script finds a
+report; and each raw capture served from the WARC files at /-/capture/<database>/<id>.
 
     select title from reports where to_simplified(title) like '%' || to_simplified(:q) || '%'
 
@@ -26,3 +27,44 @@ def _capped(convert):
 def prepare_connection(conn):
     conn.create_function("to_simplified", 1, _capped(to_simplified), deterministic=True)
     conn.create_function("to_traditional", 1, _capped(to_traditional), deterministic=True)
+
+
+# ---- the raw captures ----------------------------------------------------------------------
+
+
+async def capture(datasette, request):
+    """``/-/capture/<database>/<capture id>``: a capture's body read back from its WARC record,
+    served with its original content type and file name.  An archived page is served
+    sandboxed (no script of it runs with the archive's origin)."""
+    import asyncio
+
+    from datasette.utils.asgi import Response
+
+    from archive.warc import WarcError, open_reader
+
+    name, cid = request.url_vars["database"], int(request.url_vars["id"])
+    db = datasette.databases.get(name)
+    if db is None or not db.path:
+        return Response.text(f"no database {name!r}", status=404)
+
+    def read():
+        return open_reader(db.path)(cid)
+
+    try:
+        got = await asyncio.get_running_loop().run_in_executor(None, read)
+    except WarcError as e:
+        return Response.text(str(e), status=404)
+    from urllib.parse import quote
+
+    headers = {
+        "Content-Disposition": f"inline; filename*=UTF-8''{quote(got.file_name)}",
+        "Content-Security-Policy": "sandbox",
+        "X-Content-Type-Options": "nosniff",
+        "X-Ogi-Sha256": got.sha256,
+    }
+    return Response(got.body, content_type=got.content_type or "application/octet-stream", headers=headers)
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/-/capture/(?P<database>[^/]+)/(?P<id>\d+)$", capture)]
