@@ -16,6 +16,7 @@ chunk at a time, and nothing is kept per report.
 """
 import json
 import os
+import pathlib
 import queue
 import sys
 import threading
@@ -34,17 +35,30 @@ class ReparseError(RuntimeError):
     """The re-parse cannot run (no such site, a bad date); the message says why, in a line."""
 
 
-def parse_stored(warc_folder, where, sha256, args, kw):
-    """In a worker: read the capture's payload back from its record and parse it."""
+_READERS = {}  # archive path → a read-only connection, one per worker process
+
+
+def parse_stored(db_path, warc_folder, report, where, sha256, args, kw):
+    """In a worker: read the capture's payload back from its record, parse it, and compare
+    the parse with the report's current one (a read-only look at the archive: the writer
+    only ever writes reports already compared).  Returns (None, None) when nothing differs,
+    else (the parse, what changed): an unchanged report costs the writer nothing."""
     import hashlib
+    import sqlite3
 
     from archive.warc import read_record
     from pipelines.report import parse_for_archive, unparsed
 
     _, _, body = read_record(warc_folder, *where)
     if hashlib.sha256(body).hexdigest() != sha256:
-        return unparsed("error", f"the capture read back from {where[0]} does not match its sha256")
-    return parse_for_archive(body, *args, **kw)
+        parsed = unparsed("error", f"the capture read back from {where[0]} does not match its sha256")
+    else:
+        parsed = parse_for_archive(body, *args, **kw)
+    db = _READERS.get(db_path)
+    if db is None:
+        db = _READERS[db_path] = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    change, differs = compare(db, report, parsed)
+    return (parsed, change) if differs else (None, {"status_after": change["status_after"]})
 
 
 def _filters(since, site, status):
@@ -192,14 +206,13 @@ def _keep_previous(db, rid):
 
 
 def _write(db, reparse_id, done, totals):
-    """Write a batch of (report, parsed) in one transaction."""
+    """Write a batch of (report, (parse, change)) in one transaction: the parses that differ."""
     with db.atomic():
-        for report, parsed in done:
+        for report, (parsed, change) in done:
             totals["reports"] += 1
-            if parsed.get("parse_status") == "error":
+            if change["status_after"] == "error":
                 totals["errors"] += 1
-            change, differs = compare(db, report, parsed)
-            if not differs:
+            if parsed is None:
                 continue
             previous = _keep_previous(db, report["id"])
             pid = write_parse(db, report["id"], parsed, version=report["version"] or 1,
@@ -241,6 +254,8 @@ def reparse(db_path, workers=None, since=None, site=None, status="all", progress
         total = db.execute(f"select count(*) from reports r join captures c on c.id = r.capture_id where {filters[0]}",
                            filters[1]).fetchone()[0]
         folder = str(warc_dir(db_path))
+        path = pathlib.Path(db_path).resolve()
+        db_compare = _ThreadConnection(path)  # for the few parses that end badly (a pool thread compares them)
         totals = {"reports": 0, "changed": 0, "cells_changed": 0, "checks_newly_failing": 0, "errors": 0}
         started = time.monotonic()
         # forked from this process before any thread of its own: a patched parser (a test's)
@@ -253,7 +268,11 @@ def reparse(db_path, workers=None, since=None, site=None, status="all", progress
         from crawler.archiver import outcome_parse
 
         def done(report, outcome):
-            results.put((report, outcome_parse(outcome)))
+            if outcome.status == "ok":
+                results.put((report, outcome.value))
+            else:  # the parse did not end well: the report's status says so (compared in this process)
+                parsed = outcome_parse(outcome)
+                results.put((report, _compared(db_compare, report, parsed)))
 
         feed_error = []
 
@@ -280,9 +299,10 @@ def reparse(db_path, workers=None, since=None, site=None, status="all", progress
                     if where[0] is None:  # a capture of an archive older than WARC files, not moved
                         from pipelines.report import unparsed
 
-                        results.put((report, unparsed("error", "its capture is in no WARC record")))
+                        results.put((report, _compared(db_feed, report, unparsed(
+                            "error", "its capture is in no WARC record"))))
                         continue
-                    pool.submit(parse_stored, (folder, where, sha, args, kw), None,
+                    pool.submit(parse_stored, (str(path), folder, {"id": report["id"]}, where, sha, args, kw), None,
                                 lambda outcome, report=report: done(report, outcome))
                 after = chunk[-1]["id"]
             db_feed.close()
@@ -320,6 +340,27 @@ def reparse(db_path, workers=None, since=None, site=None, status="all", progress
         run = db.table("reparse_runs").get(reparse_id)
         db.close()
     return run
+
+
+def _compared(db, report, parsed):
+    change, differs = compare(db, report, parsed)
+    return (parsed, change) if differs else (None, {"status_after": change["status_after"]})
+
+
+class _ThreadConnection:
+    """A read-only connection to the archive for whichever thread asks (one each)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.local = threading.local()
+
+    def execute(self, *args):
+        import sqlite3
+
+        conn = getattr(self.local, "conn", None)
+        if conn is None:
+            conn = self.local.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        return conn.execute(*args)
 
 
 def terminal_progress(totals, total, seconds):
