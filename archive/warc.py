@@ -26,6 +26,7 @@ import hashlib
 import io
 import os
 import pathlib
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -92,10 +93,23 @@ def _status_line(status):
         return f"{status or 200} Unknown"
 
 
+def _one_line(text):
+    return " ".join(str(text).splitlines())
+
+
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+
+def _header_lines(pairs):
+    """Header (name, value) pairs fit for a record: each on one line, names HTTP tokens
+    (a name that is not one cannot be written as it came, so it is left out)."""
+    return [(k, _one_line(v)) for k, v in pairs or [] if _TOKEN.match(str(k))]
+
+
 def response_headers(capture):
     """The response's header lines as stored: its own (without the decoding ones), or,
     for a capture that has none (older archives), rebuilt from the row's fields."""
-    headers = [(k, v) for k, v in (capture.get("http_headers") or []) if k.lower() not in DROPPED_HEADERS]
+    headers = [(k, v) for k, v in _header_lines(capture.get("http_headers")) if k.lower() not in DROPPED_HEADERS]
     if not capture.get("http_headers"):
         for name, key in (("Content-Type", "content_type"), ("ETag", "etag"), ("Last-Modified", "last_modified")):
             if capture.get(key):
@@ -189,7 +203,7 @@ class WarcStore:
     # ---- records ---------------------------------------------------------------------
 
     def _append(self, record):
-        fh = self._current()
+        fh = self.fh  # the file write() chose: a capture's records never straddle two files
         start = fh.tell()
         try:
             self.writer.write_record(record)
@@ -213,12 +227,16 @@ class WarcStore:
         self._current()
         record, request = records(self.writer, capture, sha256, first)
         offset, length = self._append(record)
-        file = self.name
         _, request_length = self._append(request)
-        if self.name != file:  # the request never goes to another file than its response
-            raise WarcError("a WARC file rolled between a response and its request")
-        return Location(file, offset, length, request_length, record.rec_headers.get_header("WARC-Record-ID"),
+        return Location(self.name, offset, length, request_length, record.rec_headers.get_header("WARC-Record-ID"),
                         "revisit" if first else "response")
+
+
+def target_uri(url):
+    """A URL as a WARC-Target-URI: ASCII, anything else percent-encoded (as a browser sends it)."""
+    from urllib.parse import quote
+
+    return quote(url, safe=":/?#[]@!$&'()*+,;=%~") if not url.isascii() or " " in url else url
 
 
 def records(writer, capture, sha256, first=None):
@@ -226,7 +244,7 @@ def records(writer, capture, sha256, first=None):
     by the warcio ``writer`` (not written)."""
     from warcio.statusandheaders import StatusAndHeaders
 
-    url = capture.get("final_url") or capture["url"]
+    url = target_uri(capture.get("final_url") or capture["url"])
     date = warc_date(capture.get("fetched_at"))
     http = StatusAndHeaders(_status_line(capture.get("status")), response_headers(capture),
                             protocol=capture.get("protocol") or "HTTP/1.1")
@@ -235,7 +253,8 @@ def records(writer, capture, sha256, first=None):
             url, "response", payload=io.BytesIO(capture["body"]), length=len(capture["body"]),
             http_headers=http, warc_headers_dict={"WARC-Date": date, "WARC-Payload-Digest": digest(sha256)})
     else:
-        record = writer.create_revisit_record(url, digest(sha256), first["url"], warc_date(first["fetched_at"]),
+        record = writer.create_revisit_record(url, digest(sha256), target_uri(first["url"]),
+                                              warc_date(first["fetched_at"]),
                                               http_headers=http, warc_headers_dict={"WARC-Date": date})
         record.rec_headers.replace_header("WARC-Profile", REVISIT_PROFILE)
         record.rec_headers.add_header("WARC-Refers-To", first["record_id"])
@@ -249,7 +268,7 @@ def _request(writer, capture, url, date, concurrent_to):
 
     parts = urlsplit(url)
     target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
-    headers = [(k, v) for k, v in (capture.get("request_headers") or [])]
+    headers = _header_lines(capture.get("request_headers"))
     if not any(k.lower() == "host" for k, _ in headers):
         headers.insert(0, ("Host", parts.netloc))
     http = StatusAndHeaders(f"{capture.get('method') or 'GET'} {target} HTTP/1.1", headers, protocol="",
@@ -365,7 +384,7 @@ def open_reader(db):
         if file is None:
             raise WarcError(f"capture {cid} has no WARC record")
         warc, http, payload = read_record(directory, file, offset, length)
-        if warc.get_header("WARC-Target-URI") not in (final_url or url, url):
+        if warc.get_header("WARC-Target-URI") not in (target_uri(final_url or url), target_uri(url)):
             raise WarcError(f"capture {cid}: the record at {file}:{offset} is of "
                             f"{warc.get_header('WARC-Target-URI')}, not {final_url or url}")
         if kind == "revisit":
