@@ -317,9 +317,7 @@ def reparse(db, since, site, status, workers, seconds, memory_mb):
     from .db import ArchiveError
     from .reparse import ReparseError, reparse as run_reparse, terminal_progress
 
-    if not pathlib.Path(db).exists():
-        click.echo(f"ogi-archive reparse: no archive at {db}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+    _archive_file(db, "reparse").close()
     if since and not re.match(r"^\d{4}-\d{2}-\d{2}", since):
         click.echo(f"ogi-archive reparse: --since takes a date as YYYY-MM-DD, not {since!r}", err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -385,9 +383,7 @@ def prune_parses(db, before):
 
     from .reparse import prune
 
-    if not pathlib.Path(db).exists():
-        click.echo(f"ogi-archive prune-parses: no archive at {db}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+    _archive_file(db, "prune-parses").close()
     try:
         n = prune(db, before=before)
     except Locked as e:
@@ -401,9 +397,11 @@ def export():
     """Export the archive: its captures as WARC, its figures as CSV."""
 
 
-def _export_db(db, command):
+def _archive_file(db, command):
+    """A read-only connection to the archive at ``db``; one line and exit 2 when there is
+    none, or the file is not an archive."""
     if not pathlib.Path(db).exists():
-        click.echo(f"ogi-archive export {command}: no archive at {db}", err=True)
+        click.echo(f"ogi-archive {command}: no archive at {db}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     import sqlite3
 
@@ -411,7 +409,7 @@ def _export_db(db, command):
         conn = sqlite3.connect(f"file:{pathlib.Path(db).resolve()}?mode=ro", uri=True)
         conn.execute("select 1 from captures limit 1")
     except sqlite3.DatabaseError as e:
-        click.echo(f"ogi-archive export {command}: {db} is not an archive ({e})", err=True)
+        click.echo(f"ogi-archive {command}: {db} is not an archive ({e})", err=True)
         sys.exit(EXIT_BAD_INPUT)
     return conn
 
@@ -431,7 +429,7 @@ def export_warc(db, out, site, run_id):
     from .export import ExportError, export_warc as write
     from .warc import WarcError
 
-    conn = _export_db(db, "warc")
+    conn = _archive_file(db, "export warc")
     if pathlib.Path(out).exists():
         click.echo(f"ogi-archive export warc: {out} exists; an export never overwrites a file", err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -457,7 +455,7 @@ def export_csv(db, out):
     """
     from .export import ExportError, export_csv as write
 
-    conn = _export_db(db, "csv")
+    conn = _archive_file(db, "export csv")
     try:
         written = write(conn, out)
     except ExportError as e:

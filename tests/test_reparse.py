@@ -132,3 +132,18 @@ def test_reparse_on_the_command_line_prints_its_summary(archive):
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "0 reports got a new parse" in out.stdout and "reports/s" in out.stdout
+
+
+def test_reparse_waits_for_no_crawl_and_refuses_a_file_that_is_no_archive(archive, tmp_path):
+    from crawler.runner import ArchiveLock
+
+    with ArchiveLock(archive):  # a crawl holds the archive
+        out = subprocess.run([str(BIN / "ogi-archive"), "reparse", "--db", str(archive)], capture_output=True,
+                             text=True)
+    assert out.returncode == 4 and "another crawl is running" in out.stderr and "Traceback" not in out.stderr
+    junk = tmp_path / "notes.db"
+    junk.write_text("not a database " * 100)
+    for command in (["reparse"], ["prune-parses"], ["export", "csv", "--out", str(tmp_path / "c")]):
+        out = subprocess.run([str(BIN / "ogi-archive"), *command, "--db", str(junk)], capture_output=True, text=True)
+        assert out.returncode == 2 and "is not an archive" in out.stderr, out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1
