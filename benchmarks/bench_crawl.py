@@ -100,26 +100,41 @@ def full_crawl(registry, db, logs):
     return run([str(BIN / "ogi-archive"), "crawl", "--sites", str(registry), "--db", str(db), *settings_args()], logs)
 
 
-def tree_memory(root):
+def tree_memory(root, parts=None):
     """MB of memory of a process and all its descendants: the sum of their PSS (shared
     pages counted in proportion, as forked parse workers share their parent's), or of
-    their RSS where PSS cannot be read."""
-    total, todo = 0, [root]
+    their RSS where PSS cannot be read.  ``parts``, a list, is given each process's
+    (name, MB): its command line, "(fork)" added where it is its parent's."""
+    total, todo = 0, [(root, None)]
     while todo:
-        pid = todo.pop()
+        pid, parent = todo.pop()
+        kb, name = 0, str(pid)
         try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                args = f.read().decode(errors="replace").split("\0")
+            if "-c" in args[:-1]:  # python … -c CODE: the start of what it runs
+                args = [*args[:args.index("-c")], "-c", args[args.index("-c") + 1][:40]]
+            name = " ".join(a if "-c" in args[i - 1:i] else os.path.basename(a) for i, a in enumerate(args[:5]) if a) or name
+            name = name + " (fork)" if parent and name == parent.removesuffix(" (fork)") else name
             for tid in os.listdir(f"/proc/{pid}/task"):
                 with open(f"/proc/{pid}/task/{tid}/children") as f:
-                    todo += [int(c) for c in f.read().split()]
+                    todo += [(int(c), name) for c in f.read().split()]
             with open(f"/proc/{pid}/smaps_rollup") as f:
-                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+                kb = next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
         except (OSError, StopIteration):
             try:
                 with open(f"/proc/{pid}/statm") as f:
-                    total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+                    kb = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
             except OSError:
                 continue
+        total += kb
+        if parts is not None:
+            parts.append((name, kb / 1024))
     return total / 1024
+
+
+# the processes of the last run() at its peak of memory: [(name, MB)]
+PEAK_PARTS = []
 
 
 def run(argv, logs, cwd=None):
@@ -132,10 +147,14 @@ def run(argv, logs, cwd=None):
         t = time.monotonic()
         proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd, env=ENV)
         peak, stop = [0.0], threading.Event()
+        PEAK_PARTS.clear()
 
         def sample():
             while not stop.wait(0.1):
-                peak[0] = max(peak[0], tree_memory(proc.pid))
+                parts = []
+                mb = tree_memory(proc.pid, parts)
+                if mb > peak[0]:
+                    peak[0], PEAK_PARTS[:] = mb, parts
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()

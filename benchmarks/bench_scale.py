@@ -41,7 +41,7 @@ import time
 
 sys.path[:0] = [str(pathlib.Path(__file__).resolve().parent)]
 
-from bench_crawl import (BIN, ENV, MIRROR, TEMPLATES, bare_crawl, full_crawl, generate, run,  # noqa: E402
+from bench_crawl import (BIN, ENV, MIRROR, PEAK_PARTS, TEMPLATES, bare_crawl, full_crawl, generate, run,  # noqa: E402
                          template_page, write_registry)
 
 SITES = 20
@@ -81,6 +81,16 @@ def mirror(n):
     return root
 
 
+def peak_parts():
+    """The last run's processes at its peak, by name: {name: [processes, MB]}."""
+    out = {}
+    for name, mb in PEAK_PARTS:
+        out.setdefault(name, [0, 0.0])
+        out[name][0] += 1
+        out[name][1] += mb
+    return out
+
+
 def query(db, sql):
     conn = sqlite3.connect(db)
     try:
@@ -113,7 +123,7 @@ def crawl(n, tmp, bare=False):
         got = count_reports(db)
         status = dict(query(db, "select coalesce(parse_status, '?'), count(*) from reports group by 1"))
         out["full"] = {"reports": got, "seconds": seconds, "reports_per_s": got / seconds, "peak_mb": peak,
-                       "parse_status": status}
+                       "peak_parts": peak_parts(), "parse_status": status}
         say(f"full crawl of {n}: {got} reports ({', '.join(f'{v} {k}' for k, v in status.items())}) "
             f"in {seconds:.1f} s, peak {peak:.0f} MB")
         if got != n:
@@ -149,7 +159,7 @@ def reparse(db, tmp, workers):
                              copy / "log")
     say(f"reparse, {workers} worker(s): {n} reports in {seconds:.1f} s, peak {peak:.0f} MB")
     shutil.rmtree(copy / "archive", ignore_errors=True)
-    return {"reports": n, "seconds": seconds, "reports_per_s": n / seconds, "peak_mb": peak,
+    return {"reports": n, "seconds": seconds, "reports_per_s": n / seconds, "peak_mb": peak, "peak_parts": peak_parts(),
             "summary": out.strip().splitlines()[-5:]}
 
 
@@ -192,7 +202,8 @@ def main():
     if a.quick:
         a.reports, a.small = 600, 200
     n, m = a.reports // SITES * SITES, a.small // SITES * SITES
-    f = {"reports": n, "small": m, "sites": SITES, "cores": os.cpu_count(), "targets": TARGETS}
+    f = {"reports": n, "small": m, "sites": SITES, "cores": os.cpu_count(), "load_before": os.getloadavg()[0],
+         "targets": TARGETS}
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="ogi-bench-scale-run-"))
     try:
         f["crawl_small"], _ = crawl(m, tmp)
@@ -210,15 +221,22 @@ def main():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     f["seconds"] = time.monotonic() - t0
+    f["load_after"] = os.getloadavg()[0]
     rows = verdicts(f)
     f["passed"] = {label.strip(): ok for label, _, _, ok in rows if ok is not None}
     if a.json:
         print(json.dumps(f, ensure_ascii=False, indent=1))
         return
     print(f"scale benchmark: {n:,} reports ({n // 2:,} HTML, {n - n // 2:,} PDF) over {SITES} sites, "
-          f"{os.cpu_count()} cores, {f['seconds']:.0f} s in all")
+          f"{os.cpu_count()} cores, {f['seconds']:.0f} s in all; load average {f['load_before']:.1f} before, "
+          f"{f['load_after']:.1f} after (other work on the machine slows every figure)")
     for label, value, target, ok in rows:
         print(f"{label:34} {value:32} {target:10} {'' if ok is None else 'PASS' if ok else 'FAIL'}".rstrip())
+    runs = [(f"crawl, {m:,}", f["crawl_small"]["full"]), (f"crawl, {n:,}", big["full"])]
+    runs += [(f"reparse, {w} worker(s)", r) for w, r in (f["reparse"] or {}).items()]
+    print("the processes at each run's peak of memory (MB, PSS):")
+    for label, r in runs:
+        print(f"  {label}: " + "; ".join(f"{k}{f' ×{c}' if c > 1 else ''} {mb:.0f}" for k, (c, mb) in r["peak_parts"].items()))
 
 
 if __name__ == "__main__":
