@@ -1,5 +1,6 @@
 """The bare Scrapy crawl the crawl benchmark compares with: the same list pages and report
-pages, the same settings, but nothing done with what is downloaded (no pipelines)."""
+pages, the same settings, but nothing done with what is downloaded (no pipelines).  A report
+page that links a PDF is fetched with its PDF; the PDF is the item, as in the full crawl."""
 import re
 
 import scrapy
@@ -22,4 +23,11 @@ class BareSpider(scrapy.Spider):
                 yield scrapy.Request(f"{base}/index_{n}.html", callback=self.parse)
 
     def report(self, response):
+        attachments = response.css("a[href$='.pdf']::attr(href)").getall()
+        for href in attachments:
+            yield response.follow(href, callback=self.attachment)
+        if not attachments:
+            yield {"url": response.url, "size": len(response.body)}
+
+    def attachment(self, response):
         yield {"url": response.url, "size": len(response.body)}

@@ -32,13 +32,26 @@ TEMPLATES = [
     MIRROR / "hn_huaihua_czj/zwgk/xxgknb/202601/t20260123_6412087.html",
 ]
 PER_PAGE = 20
+# the commands run this checkout's code, whichever checkout the venv was installed from
+ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
 SETTINGS = ["OGI_PARSE_WORKERS=" + os.environ.get("OGI_PARSE_WORKERS", "2"), "DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "CONCURRENT_REQUESTS=32",
             "CONCURRENT_REQUESTS_PER_DOMAIN=32", "ROBOTSTXT_OBEY=False", "LOG_LEVEL=INFO"]
 
 
-def generate(root, n_sites, n_reports):
-    """n_sites TRS columns of n_reports report pages each (the demo's real report pages as templates)."""
+def template_page(templates, s, r, title):
+    """A report page from the r-th of ``templates`` (texts), titled ``title``, made distinct by its site and number."""
+    page = templates[r % len(templates)]
+    page = re.sub(r"<title>.*?</title>", f"<title>{title}</title>", page, count=1, flags=re.S)
+    page = re.sub(r'(<meta name="ArticleTitle" content=")[^"]*', r"\g<1>" + title, page)
+    return page.replace("</body>", f"<p>{s}-{r}</p></body>")  # every page distinct
+
+
+def generate(root, n_sites, n_reports, page=None):
+    """n_sites TRS columns of n_reports report pages each (the demo's real report pages as
+    templates).  ``page(s, r, title, path)``, if given, returns the text of report r of site s
+    (and may write files beside ``path``, such as an attachment the page links)."""
     templates = [t.read_text(encoding="utf-8") for t in TEMPLATES]
+    page = page or (lambda s, r, title, path: template_page(templates, s, r, title))
     for s in range(n_sites):
         col = root / f"s{s:03d}" / "zfxxgknb"
         items = []
@@ -47,12 +60,8 @@ def generate(root, n_sites, n_reports):
             day = f"{year + 1}01{(r % 28) + 1:02d}"
             rel = f"{day[:6]}/t{day}_{s * 100000 + r}.html"
             title = f"第{s}号测试区第{r}局{year}年政府信息公开工作年度报告"
-            page = templates[r % len(templates)]
-            page = re.sub(r"<title>.*?</title>", f"<title>{title}</title>", page, count=1, flags=re.S)
-            page = re.sub(r'(<meta name="ArticleTitle" content=")[^"]*', r"\g<1>" + title, page)
-            page = page.replace("</body>", f"<p>{s}-{r}</p></body>")  # every page distinct
             (col / rel).parent.mkdir(parents=True, exist_ok=True)
-            (col / rel).write_text(page, encoding="utf-8")
+            (col / rel).write_text(page(s, r, title, col / rel), encoding="utf-8")
             items.append(f'<li><a href="./{rel}" title="{title}">{title}</a><span>{day[:4]}-{day[4:6]}-{day[6:]}</span></li>')
         pages = [items[i:i + PER_PAGE] for i in range(0, len(items), PER_PAGE)]
         for i, chunk in enumerate(pages):
@@ -62,26 +71,70 @@ def generate(root, n_sites, n_reports):
                 f"<script>var countPage = {len(pages)}//共多少页</script></body></html>", encoding="utf-8")
 
 
-def tree_memory(root):
+def write_registry(path, base, n_sites):
+    """The sites.toml of the generated mirror's n_sites columns served at ``base``; their start URLs."""
+    starts = [f"{base}/s{s:03d}/zfxxgknb/index.html" for s in range(n_sites)]
+    path.write_text("".join(f'[[site]]\nid = "bench_s{s:03d}"\nname = "测试站{s}"\ncms = "trs"\nstart_urls = ["{u}"]\n\n'
+                            for s, u in enumerate(starts)), encoding="utf-8")
+    return starts
+
+
+def settings_args(*extra):
+    return sum((["-s", s] for s in [*SETTINGS, *extra]), [])
+
+
+def bare_crawl(tmp, starts, name="bare", extra=()):
+    """The bare Scrapy crawl of ``starts`` (no project settings): (seconds, peak MB, items scraped)."""
+    out = tmp / f"{name}.jsonl"
+    seconds, peak, _ = run([str(BIN / "scrapy"), "runspider", str(ROOT / "benchmarks/bare_spider.py"),
+                            "-a", "start_urls=" + ",".join(starts), "-o", str(out), *settings_args(*extra)],
+                           tmp / name, cwd=tmp)
+    n = sum(1 for _ in open(out)) if out.exists() else 0
+    if not n:
+        raise SystemExit("the bare crawl scraped nothing:\n" + (tmp / f"{name}.err").read_text()[-3000:])
+    return seconds, peak, n
+
+
+def full_crawl(registry, db, logs):
+    """``ogi-archive crawl`` of ``registry`` into ``db``: (seconds, peak MB, stdout)."""
+    return run([str(BIN / "ogi-archive"), "crawl", "--sites", str(registry), "--db", str(db), *settings_args()], logs)
+
+
+def tree_memory(root, parts=None):
     """MB of memory of a process and all its descendants: the sum of their PSS (shared
     pages counted in proportion, as forked parse workers share their parent's), or of
-    their RSS where PSS cannot be read."""
-    total, todo = 0, [root]
+    their RSS where PSS cannot be read.  ``parts``, a list, is given each process's
+    (name, MB): its command line, "(fork)" added where it is its parent's."""
+    total, todo = 0, [(root, None)]
     while todo:
-        pid = todo.pop()
+        pid, parent = todo.pop()
+        kb, name = 0, str(pid)
         try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                args = f.read().decode(errors="replace").split("\0")
+            if "-c" in args[:-1]:  # python … -c CODE: the start of what it runs
+                args = [*args[:args.index("-c")], "-c", args[args.index("-c") + 1][:40]]
+            name = " ".join(a if "-c" in args[i - 1:i] else os.path.basename(a) for i, a in enumerate(args[:5]) if a) or name
+            name = name + " (fork)" if parent and name == parent.removesuffix(" (fork)") else name
             for tid in os.listdir(f"/proc/{pid}/task"):
                 with open(f"/proc/{pid}/task/{tid}/children") as f:
-                    todo += [int(c) for c in f.read().split()]
+                    todo += [(int(c), name) for c in f.read().split()]
             with open(f"/proc/{pid}/smaps_rollup") as f:
-                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+                kb = next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
         except (OSError, StopIteration):
             try:
                 with open(f"/proc/{pid}/statm") as f:
-                    total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+                    kb = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
             except OSError:
                 continue
+        total += kb
+        if parts is not None:
+            parts.append((name, kb / 1024))
     return total / 1024
+
+
+# the processes of the last run() at its peak of memory: [(name, MB)]
+PEAK_PARTS = []
 
 
 def run(argv, logs, cwd=None):
@@ -92,12 +145,16 @@ def run(argv, logs, cwd=None):
     out_path, err_path = logs.with_suffix(".out"), logs.with_suffix(".err")
     with open(out_path, "w") as out, open(err_path, "w") as err:
         t = time.monotonic()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd)
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd, env=ENV)
         peak, stop = [0.0], threading.Event()
+        PEAK_PARTS.clear()
 
         def sample():
             while not stop.wait(0.1):
-                peak[0] = max(peak[0], tree_memory(proc.pid))
+                parts = []
+                mb = tree_memory(proc.pid, parts)
+                if mb > peak[0]:
+                    peak[0], PEAK_PARTS[:] = mb, parts
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -127,29 +184,14 @@ def main():
         print(f"mirror: {a.sites} sites × {a.reports} reports = {n} reports, "
               f"{sum(1 for _ in (tmp / 'mirror').rglob('*.html'))} pages, generated in {time.monotonic() - t:.1f} s, "
               f"served at {base}")
-        starts = [f"{base}/s{s:03d}/zfxxgknb/index.html" for s in range(a.sites)]
-        registry = tmp / "sites.toml"
-        registry.write_text("".join(
-            f'[[site]]\nid = "bench_s{s:03d}"\nname = "测试站{s}"\ncms = "trs"\nstart_urls = ["{u}"]\n\n'
-            for s, u in enumerate(starts)), encoding="utf-8")
-
-        bare_s, bare_mb, _ = run([str(BIN / "scrapy"), "runspider", str(ROOT / "benchmarks/bare_spider.py"),
-                                  "-a", "start_urls=" + ",".join(starts), "-o", str(tmp / "bare.jsonl"),
-                                  *sum((["-s", s] for s in SETTINGS), [])], tmp / "bare", cwd=tmp)  # no project settings
-        bare8_s, _, _ = run([str(BIN / "scrapy"), "runspider", str(ROOT / "benchmarks/bare_spider.py"),
-                             "-a", "start_urls=" + ",".join(starts), "-o", str(tmp / "bare8.jsonl"), "-s", "CONCURRENT_ITEMS=8",
-                             *sum((["-s", s] for s in SETTINGS), [])], tmp / "bare8", cwd=tmp)
-        bare_n = sum(1 for _ in open(tmp / "bare.jsonl")) if (tmp / "bare.jsonl").exists() else 0
-        if not bare_n:
-            raise SystemExit("the bare crawl scraped nothing:\n" + (tmp / "bare.err").read_text()[-3000:])
-        full_s, full_mb, out = run([str(BIN / "ogi-archive"), "crawl", "--sites", str(registry),
-                                    "--db", str(tmp / "archive.db"), *sum((["-s", s] for s in SETTINGS), [])], tmp / "full")
+        starts = write_registry(tmp / "sites.toml", base, a.sites)
+        bare_s, bare_mb, bare_n = bare_crawl(tmp, starts)
+        bare8_s, _, _ = bare_crawl(tmp, starts, "bare8", ["CONCURRENT_ITEMS=8"])
+        full_s, full_mb, out = full_crawl(tmp / "sites.toml", tmp / "archive.db", tmp / "full")
         import sqlite3
 
         got = sqlite3.connect(tmp / "archive.db").execute("select count(*) from reports").fetchone()[0]
-        again_s, again_mb, out2 = run([str(BIN / "ogi-archive"), "crawl", "--sites", str(registry),
-                                       "--db", str(tmp / "archive.db"), *sum((["-s", s] for s in SETTINGS), [])],
-                                      tmp / "again")
+        again_s, again_mb, out2 = full_crawl(tmp / "sites.toml", tmp / "archive.db", tmp / "again")
         server.shutdown()
         bare_rate, full_rate = bare_n / bare_s, got / full_s
         print(f"bare Scrapy:        {bare_n} report pages in {bare_s:6.1f} s = {bare_rate:6.1f} pages/s, peak {bare_mb:.0f} MB")
