@@ -233,7 +233,8 @@ def warm_up():
 def write_batch(db, batch, run_id):
     """Write a batch of ``(channel, item)`` in one transaction (in the archiver's writer);
     returns what was written, counted per channel."""
-    from archive.store import mark_seen, record_failure, report_id, resolve_failures, save_capture, save_report
+    from archive.store import (mark_seen, note_document, record_failure, report_id, resolve_failures, save_capture,
+                               save_report)
 
     counts = collections.defaultdict(collections.Counter)
     with db.atomic():
@@ -252,6 +253,7 @@ def write_batch(db, batch, run_id):
                     resolve_failures(db, item["site_id"], item["urls"], run_id=run_id)
                 continue
             cap_id, sha = save_capture(db, {**item, "run_id": run_id})
+            note_document(db, item, cap_id)
             if failing:
                 resolve_failures(db, item["site_id"], {item["url"], item.get("asked_url") or item["url"]},
                                  run_id=run_id)
