@@ -37,6 +37,7 @@ Behaviours (a dict; ``serve(dir)`` takes the defaults in SITE_BEHAVIOURS by fold
 - ``fail``: {path: status}: answered with that error status (tests add and remove paths as they go).
 - ``delay``: {path: seconds}: answered after that long (what a slow attachment does); logged
   ``(method, path, "held")`` as it arrives, and again when answered.
+- ``pace``: seconds every answer takes (a slow site, whose work several crawlers can share).
 - ``downloads``: {path or path?query: (file, content type, download name or None)}: a download URL
   that names no file (``/attach/1/<id>``, ``download.jsp?fileId=…``, ``downfile.jsp?…``) answered
   with a (``_``-hidden) file of the site, that content type and, given a name, a
@@ -206,6 +207,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, head_only):
         path, query = self._split()
         b = self.server.behaviours
+        if b.get("pace"):
+            import time
+
+            time.sleep(b["pace"])
         if path in (b.get("delay") or {}):
             import time
 
