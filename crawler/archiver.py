@@ -504,12 +504,14 @@ def answer(db, state, question):
 
 def finish(db, run_id, per_site, failed):
     """A run's end: each cleanly crawled site's reports that the run did not see are marked
-    removed (not after a crawl stopped at its page budget: it may not have seen them all),
-    and the run's row gets its counts and status.  Returns (per-site stats, totals)."""
+    removed (not after a crawl stopped at its page budget, nor one that took up a stopped
+    crawl (JOBDIR): it may not have seen them all), and the run's row gets its counts and
+    status.  Returns (per-site stats, totals)."""
     from archive.store import finish_run, mark_removed
 
     for site_id, s in per_site.items():
-        s["reports_removed"] = 0 if site_id in failed or s["budget_spent"] else mark_removed(db, site_id, run_id)
+        partial = site_id in failed or s["budget_spent"] or s.get("resumed")
+        s["reports_removed"] = 0 if partial else mark_removed(db, site_id, run_id)
     counted = {k for s in per_site.values() for k, v in s.items() if isinstance(v, int)}
     totals = {k: sum(s.get(k, 0) for s in per_site.values()) for k in sorted(counted)}
     finish_run(db, run_id, "failed" if failed else "ok", totals, per_site,

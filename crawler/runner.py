@@ -17,6 +17,9 @@ STAT_KEYS = ("pages", "captures", "reports_new", "reports_changed", "reports_unc
              "too_large", "broken_links", "refused", "failures", "budget_spent")
 
 
+SITE_PRIORITY = 50  # a site's own value of a setting given for the whole run (-s, priority 40)
+
+
 class Locked(RuntimeError):
     """Another run holds the archive's lock."""
 
@@ -170,9 +173,10 @@ def crawl_sites(sites, settings, configure=None):
     """Crawl ``sites`` in this process, OGI_CONCURRENT_SITES at a time, until all are done or
     the run is stopped; ``configure(crawler, site)`` may set a site's own settings, and is
     called inside the event loop, once, with None for the site before any.  Returns
-    ({site id: crawler}, [sites not started])."""
+    ({site id: crawler}, [sites not started]).  With JOBDIR, each site's crawl keeps its
+    pending requests and seen URLs in a folder of its own under it, and takes them up again."""
     process = CrawlerProcess(settings)
-    crawlers, waiting = {}, list(sites)
+    crawlers, waiting, resumed = {}, list(sites), set()
 
     def start_next(result=None):
         """Start the next site's crawl (OGI_CONCURRENT_SITES run at once); passes ``result`` on."""
@@ -181,6 +185,12 @@ def crawl_sites(sites, settings, configure=None):
             crawler = process.create_crawler(SPIDERS[site.cms])
             if not site.robots_obey:
                 crawler.settings.set("ROBOTSTXT_OBEY", False, priority="spider")
+            if settings.get("JOBDIR"):  # a folder a site: each site's crawl keeps its own queue and seen URLs
+                jobdir = pathlib.Path(settings.get("JOBDIR")) / site.id
+                # above the command line's priority: the process's own settings are merged in again at crawl()
+                crawler.settings.set("JOBDIR", str(jobdir), priority=SITE_PRIORITY)
+                if (jobdir / "requests.seen").exists() and (jobdir / "requests.seen").stat().st_size:
+                    resumed.add(site.id)
             if configure is not None:
                 configure(crawler, site)
             crawlers[site.id] = crawler
@@ -198,13 +208,15 @@ def crawl_sites(sites, settings, configure=None):
     if progress is not None:
         sys.stderr.write("\r\033[K")
     logging.getLogger().handlers.clear()  # the log file is closed; later output goes to the caller
+    for site_id in resumed:  # took up a stopped crawl (JOBDIR): what the stopped one saw, this one did not
+        crawlers[site_id].stats.set_value("ogi/resumed", 1)
     return crawlers, waiting
 
 
 def site_stats(crawler):
     """A site's counts in this process (``STAT_KEYS``, errors, archiver troubles, how it ended)."""
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    s = {k: stats.get(f"ogi/{k}", 0) for k in STAT_KEYS + ("write_errors", "archiver_died")}
+    s = {k: stats.get(f"ogi/{k}", 0) for k in STAT_KEYS + ("write_errors", "archiver_died", "resumed")}
     # this site's own failures: requests that failed for good, and exceptions in its callbacks
     # (log_count/ERROR would count every site's errors in a shared process)
     s["errors"] = stats.get("ogi/errors", 0) + stats.get("spider_exceptions/count", 0)
@@ -224,14 +236,14 @@ def judge(per_site, db, archiver_died=False):
         elif s.pop("archiver_died", 0) or archiver_died:
             failed[site_id] = ("the archiver ended before it had archived this site's documents "
                                "(the next run fetches what is missing)")
-        elif not s["pages"]:
+        elif not s["pages"] and not s.get("resumed"):  # a crawl taken up may have had all its list pages
             failed[site_id] = "no list page could be fetched"
         elif s["errors"]:
             failed[site_id] = (f"{s['errors']} failed fetches or errors (fetch_failures has each URL with its "
                                f"reason; the next run asks for them first)")
         elif s["finish_reason"] not in ("finished", None):
             failed[site_id] = f"stopped: {s['finish_reason']}"
-        elif not found:
+        elif not found and not s.get("resumed"):
             archived = db.execute("select count(*) from reports where site_id = ? and removed_at is null",
                                   [site_id]).fetchone()[0]
             if archived:
