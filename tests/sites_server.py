@@ -433,6 +433,18 @@ def fixture_entry(name, base, site_id=None):
                       site["region_code"])
 
 
+def serve_registry(names, registry, prefix="t", behaviours=None):
+    """Serve the fixture sites ``names`` (each with ``behaviours`` added to its own) and write
+    their registry entries (ids ``<prefix>_<name>``) to the file ``registry``; returns the servers."""
+    entries, servers = [], []
+    for name in names:
+        server, base = serve(SITES / name, {**copy.deepcopy(SITE_BEHAVIOURS.get(name, {})), **(behaviours or {})})
+        servers.append(server)
+        entries.append(fixture_entry(name, base, f"{prefix}_{name}"))
+    pathlib.Path(registry).write_text("\n".join(entries), encoding="utf-8")
+    return servers
+
+
 def manifest(root=SITES):
     return json.loads((pathlib.Path(root) / "MANIFEST.json").read_text(encoding="utf-8"))
 

@@ -3,7 +3,6 @@
 Two processes (a coordinator with the archive and one that joins) crawl the sites into one
 archive; it must equal the archive of a crawl by one process: the same reports, the same
 cells, no URL fetched twice — and both processes must have fetched documents."""
-import copy
 import os
 import pickle
 import re
@@ -17,7 +16,7 @@ import time
 import pytest
 
 from conftest import BIN, ROOT
-from sites_server import SITE_BEHAVIOURS, SITES, fixture_entry, serve, stop
+from sites_server import serve_registry, stop
 
 REDIS_SERVER = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server")
                                                 else None)
@@ -54,13 +53,8 @@ def redis_url(tmp_path):
 @pytest.fixture
 def sites(tmp_path):
     """The fixture sites, each answer taking a little while (so that two crawlers share the work)."""
-    entries, servers = [], []
-    for name in NAMES:
-        server, base = serve(SITES / name, {**copy.deepcopy(SITE_BEHAVIOURS.get(name, {})), "pace": 0.3})
-        servers.append(server)
-        entries.append(fixture_entry(name, base, f"d_{name}"))
     registry = tmp_path / "sites.toml"
-    registry.write_text("\n".join(entries), encoding="utf-8")
+    servers = serve_registry(NAMES, registry, "d", {"pace": 0.3})
     yield registry, servers
     stop(servers)
 

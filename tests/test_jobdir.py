@@ -1,13 +1,12 @@
 """A long crawl made resumable with Scrapy's JOBDIR: stopped with SIGTERM, the same command
 takes up what was left, fetches nothing twice, and marks no report removed."""
-import copy
 import signal
 import sqlite3
 import subprocess
 import time
 
 from conftest import BIN
-from sites_server import SITE_BEHAVIOURS, SITES, fixture_entry, serve, stop
+from sites_server import serve_registry, stop
 
 NAMES = ("attachments", "trs_paged")
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=0"]
@@ -22,13 +21,8 @@ def reports(db):
 
 
 def test_a_stopped_crawl_is_taken_up_where_it_stopped(tmp_path):
-    entries, servers = [], []
-    for name in NAMES:
-        server, base = serve(SITES / name, {**copy.deepcopy(SITE_BEHAVIOURS.get(name, {})), "pace": 0.3})
-        servers.append(server)
-        entries.append(fixture_entry(name, base, f"j_{name}"))
     registry = tmp_path / "sites.toml"
-    registry.write_text("\n".join(entries), encoding="utf-8")
+    servers = serve_registry(NAMES, registry, "j", {"pace": 0.3})
     try:
         crawl = [str(BIN / "ogi-archive"), "crawl", "--sites", str(registry), *FAST]
         ref = subprocess.run(crawl + ["--db", str(tmp_path / "ref.db")], capture_output=True, text=True, timeout=300)
