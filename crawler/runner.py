@@ -194,7 +194,15 @@ def crawl_sites(sites, settings, configure=None):
             if configure is not None:
                 configure(crawler, site)
             crawlers[site.id] = crawler
-            process.crawl(crawler, site=site).addBoth(start_next)
+            process.crawl(crawler, site=site).addBoth(finished, site.id).addBoth(start_next)
+        return result
+
+    def finished(result, site_id):
+        """Keep a finished site's counts, and let its crawler go (its spider, what it knew of
+        the archive, its duplicate filter): a run holds nothing of each document it fetched."""
+        kept = crawlers[site_id] = _Kept(crawlers[site_id])
+        if site_id in resumed:  # took up a stopped crawl (JOBDIR): what the stopped one saw, this one did not
+            kept.stats._stats["ogi/resumed"] = 1
         return result
 
     for _ in range(max(1, settings.getint("OGI_CONCURRENT_SITES", 32))):
@@ -208,9 +216,21 @@ def crawl_sites(sites, settings, configure=None):
     if progress is not None:
         sys.stderr.write("\r\033[K")
     logging.getLogger().handlers.clear()  # the log file is closed; later output goes to the caller
-    for site_id in resumed:  # took up a stopped crawl (JOBDIR): what the stopped one saw, this one did not
-        crawlers[site_id].stats.set_value("ogi/resumed", 1)
     return crawlers, waiting
+
+
+class _Kept:
+    """What is kept of a site's finished crawl: its stats, read as a crawler's are."""
+
+    def __init__(self, crawler):
+        self.stats = self
+        self._stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
+
+    def get_stats(self):
+        return self._stats
+
+    def get_value(self, key, default=None):
+        return self._stats.get(key, default)
 
 
 def site_stats(crawler):
