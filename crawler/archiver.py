@@ -182,7 +182,11 @@ class ArchiverClient:
         self._send(("ask", qid, question))
         while True:
             message = self.link.reply(timeout)
-            if message[0] == "answer" and message[1] == qid:
+            if message[0] in ("answer", "refused") and message[1] == qid:
+                if message[0] == "refused":
+                    from archive.db import ArchiveError
+
+                    raise ArchiveError(message[2])
                 return message[2]
             self._received(message)
 
@@ -231,10 +235,15 @@ class ArchiverClient:
             done = self.channels[rest[0]]["done"]
             if not done.done():
                 done.set_result(None)
-        elif kind == "answer":
+        elif kind in ("answer", "refused"):
             future = self.questions.get(rest[0])
             if future is not None and not future.done():
-                future.set_result(rest[1])
+                if kind == "refused":
+                    from archive.db import ArchiveError
+
+                    future.set_exception(ArchiveError(rest[1]))
+                else:
+                    future.set_result(rest[1])
         elif kind == "archive_error" and self.archive_error is None:
             self.archive_error = rest[0]
 
@@ -586,8 +595,14 @@ def _write(db_path, state, todo, receiver, room):
                 ended.add(src)
             elif kind == "ask":
                 flush()
-                reply = answer(db, state, body)
-                receiver.answer(src[0], ("answer", src[1], reply))
+                try:
+                    reply = ("answer", src[1], answer(db, state, body))
+                except Exception as e:  # the archive cannot do it (read-only, full): the crawl says so
+                    from archive.db import error_text
+
+                    log.error("the archive could not answer %s: %s", body[0], e)
+                    reply = ("refused", src[1], error_text(db_path, e))
+                receiver.answer(src[0], reply)
             if tag is not None and kind not in ("item", "parsed"):
                 receiver.ack(tag)
             if not announced and kind != "idle":

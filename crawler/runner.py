@@ -1,4 +1,5 @@
 """Run a crawl of registry sites into the archive, and report what it did."""
+import contextlib
 import logging
 import re
 import sys
@@ -293,7 +294,13 @@ def _run(sites, db_path, overrides, log_dir):
         client = ArchiverClient.spawn(db_path, **ArchiverClient.spawn_options(settings))
     try:
         run_id, log_file = client.call(("start_run", [s.id for s in sites], pattern), timeout=300)
-    except ArchiverDied as e:
+    except (ArchiverDied, ArchiveError) as e:
+        with contextlib.suppress(Exception):  # it ends: its input is closed
+            client.close()
+            if distributed is not None:
+                distributed.close()
+        if isinstance(e, ArchiveError):
+            raise
         raise ArchiveError(f"{db_path}: the archiver could not start the run: {e}") from None
     settings.set("OGI_RUN_ID", run_id, priority="cmdline")
     settings.set("LOG_FILE", log_file, priority="cmdline")
@@ -340,6 +347,10 @@ def _run(sites, db_path, overrides, log_dir):
         except ArchiverDied as e:
             logging.getLogger(__name__).error("%s", e)
             archiver_died = True
+        except ArchiveError as e:  # the run's end could not be written: it stays 'running' until the next
+            archive_error = archive_error or str(e)
+            totals = {k: sum(s.get(k, 0) for s in per_site.values()) for k in STAT_KEYS + ("errors",)}
+            totals["reports_removed"] = 0
     try:
         client.close()
         if distributed is not None:

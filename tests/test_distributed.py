@@ -156,3 +156,26 @@ os.kill(os.getpid(), 9)
     again = RedisReceiver(redis_url)  # b was not acknowledged: given again; a was
     assert again.requeued == 1 and pickle.loads(again.redis.lindex(again.keys.queue, -1))[1][2]["url"] == "http://x/b"
     again.close()
+
+
+def test_a_joiner_that_dies_fails_the_run_and_marks_nothing_removed(tmp_path, sites, redis_url):
+    """A joined crawler killed mid-run: the coordinator sees it stop saying it is alive,
+    finishes without it, fails the run with the reason, and marks no report removed."""
+    import signal
+
+    registry, _ = sites
+    (tmp_path / "joiner").mkdir()
+    joiner = ogi("crawl", "--join", "--wait", "60", env={"OGI_REDIS_URL": redis_url}, cwd=tmp_path / "joiner")
+    coordinator = ogi("crawl", "--sites", registry, "--db", tmp_path / "a.db", *FAST, "-s",
+                      f"OGI_REDIS_URL={redis_url}", "-s", "OGI_JOINERS=1")
+    deadline = time.monotonic() + 60
+    while not list((tmp_path / "joiner").glob("logs/*.log")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.5)  # crawling by now
+    joiner.send_signal(signal.SIGKILL)
+    joiner.communicate(timeout=30)
+    out, err = coordinator.communicate(timeout=300)
+    assert coordinator.returncode == 3, out + err
+    assert "joined the run and ended without finishing" in err and "Traceback" not in err, err
+    assert q(tmp_path / "a.db", "select status from crawl_runs") == [("failed",)]
+    assert q(tmp_path / "a.db", "select count(*) from reports where removed_at is not null") == [(0,)]

@@ -201,6 +201,7 @@ class ReportSpider(scrapy.Spider):
         """What the archive holds of this site: (url key → validators and time of fetch of
         each archived report page and file, the open failures to ask for again), as the
         archiver answers (the crawl never opens the archive)."""
+        from archive.db import ArchiveError
         from crawler.archiver import ArchiverClient, ArchiverDied
 
         if self.crawler is None:
@@ -208,7 +209,7 @@ class ReportSpider(scrapy.Spider):
         client = ArchiverClient.for_settings(self.crawler.settings)
         try:
             return await client.ask(("known", self.site.id, self.crawler.settings.getbool("OGI_REFETCH")))
-        except ArchiverDied as e:  # the site's documents cannot be archived either: the pipeline says so
+        except (ArchiverDied, ArchiveError) as e:  # its documents cannot be archived either: the pipeline says so
             self.logger.error("what the archive holds of %s is not known: %s", self.site.id, e)
             return {}, []
         finally:
