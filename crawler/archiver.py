@@ -40,7 +40,7 @@ FLUSH_SECONDS = 2.0
 WORKER_NICENESS = 10  # parse workers yield the CPU to the crawl
 
 
-from .transport import ArchiverDied, frame  # noqa: F401  (frame: the pipe's messages, for the tests)
+from .transport import ArchiverDied
 
 
 # ---- the crawl's side ------------------------------------------------------------------

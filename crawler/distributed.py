@@ -38,9 +38,9 @@ from .transport import PREFIX, connect
 log = logging.getLogger(__name__)
 
 ALIVE_SECONDS = 15  # a joined process that has not said it is alive for this long has died
-BUSY_SECONDS = 3
+BUSY_SECONDS = 3  # a process busy on a site says so this long ahead, every beat
 BEAT_SECONDS = 0.25  # how often a site's crawl looks at the shared queue, and says it is busy
-JOINERS_WAIT = 120  # seconds the coordinator waits for OGI_JOINERS crawlers to join before it crawls  # a process busy on a site says so this long ahead, every second
+JOINERS_WAIT = 120  # seconds the coordinator waits for OGI_JOINERS crawlers to join before it crawls
 
 
 def run_keys(token, prefix=PREFIX):
