@@ -11,6 +11,7 @@ EXIT_SITE_FAILED = 3  # a crawl ran, but one or more sites failed
 EXIT_LOCKED = 4  # another run holds the archive's lock
 EXIT_NOT_PARSED = 5  # parse: the file was read but could not be parsed (scanned, unreadable, unsupported)
 EXIT_ARCHIVE = 6  # the archive (or its lock, or its log folder) cannot be opened or written: full, read-only
+EXIT_REDIS = 7  # OGI_REDIS_URL names no Redis that answers (or --join found no run to join)
 
 
 @click.group()
@@ -138,6 +139,8 @@ def _summary_lines(db, result):
            if result["totals"]["budget_spent"] else ""),
         f"time taken:     {result['seconds']:.1f} s (log: {result['log_file']})",
     ]
+    if len(result.get("crawlers") or {}) > 1:  # a distributed run: who fetched what
+        lines.append("crawlers:       " + "; ".join(f"{name}: {n} documents" for name, n in result["crawlers"].items()))
     db.close()
     return "\n".join(lines)
 
@@ -161,9 +164,13 @@ def _run(sites, db, settings):
         click.echo(f"ogi-archive: bad setting {e}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     logging.raiseExceptions = False  # a log that cannot be written (a full disk) is no traceback
+    from crawler.transport import RedisUnusable
+
     try:
         result = run_crawl(sites, db, overrides=overrides)
         summary = _summary(db, result)
+    except RedisUnusable as e:
+        _exit(f"ogi-archive: {e}", EXIT_REDIS)
     except Locked as e:
         click.echo(f"ogi-archive: {e}", err=True)
         sys.exit(EXIT_LOCKED)
@@ -190,20 +197,30 @@ def _settings_option(f):
 @click.option("--sites", "registry", type=click.Path(exists=True), help="A registry file or folder instead of the shipped one.")
 @click.option("--start-url", "start_urls", multiple=True, metavar="URL",
               help="Crawl this site ad hoc, with no registry entry: its home page or its 年报 column (repeatable).")
+@click.option("--join", is_flag=True, help="Join the run that a crawl with the same OGI_REDIS_URL coordinates "
+              "(no archive here; see the README's 'Crawling on several machines').")
+@click.option("--wait", default=600.0, show_default=True, help="With --join: seconds to wait for a run to start.")
 @_settings_option
-def crawl(db, site_ids, registry, start_urls, settings):
+def crawl(db, site_ids, registry, start_urls, settings, join, wait):
     """Crawl registered sites for annual reports and archive them.
 
     Exits 0 when every site was crawled, 2 on bad input, 3 when a site failed (each
-    named on stderr with the reason), 4 when another crawl holds the archive.
+    named on stderr with the reason), 4 when another crawl holds the archive, 7 when
+    OGI_REDIS_URL names no Redis that answers (or --join found no run in time).
 
     Examples:
 
         ogi-archive crawl --db /srv/ogi/archive.db --site js_shuyang
 
         ogi-archive crawl --start-url http://www.example.gov.cn/ --db adhoc.db
+
+        OGI_REDIS_URL=redis://10.0.0.5:6379/0 ogi-archive crawl --join
     """
     from crawler.registry import RegistryError, adhoc_site, load_sites
+
+    if join:
+        _join(settings, wait)
+        return
 
     try:
         sites = [adhoc_site(u) for u in start_urls] if start_urls else load_sites(registry)
@@ -221,6 +238,33 @@ def crawl(db, site_ids, registry, start_urls, settings):
         for site_id, reason in result["failed"].items():
             click.echo(f"site failed: {site_id}: {reason}", err=True)
         sys.exit(EXIT_SITE_FAILED)
+
+
+def _exit(message, code):
+    """One line on stderr, and the exit code that says what kind of trouble it is."""
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def _join(settings, wait):
+    """``crawl --join``: crawl with a coordinating process's run until it is done."""
+    import os
+
+    from crawler.distributed import join
+    from crawler.transport import RedisUnusable
+
+    url = next((s.split("=", 1)[1] for s in settings if s.startswith("OGI_REDIS_URL=")),
+               os.environ.get("OGI_REDIS_URL"))
+    if not url:
+        _exit("ogi-archive crawl --join: OGI_REDIS_URL is not set (the Redis of the run to join)", EXIT_BAD_INPUT)
+    try:
+        done = join(url, wait_seconds=wait)
+    except RedisUnusable as e:
+        _exit(f"ogi-archive crawl --join: {e}", EXIT_REDIS)
+    if done is None:
+        _exit(f"ogi-archive crawl --join: no run started at {url} in {wait:g} s", EXIT_REDIS)
+    click.echo(f"joined run {done['run_id']} as {done['sender']}: {done['documents']} documents downloaded "
+               f"over {done['sites']} sites in {done['seconds']:.1f} s (log: {done['log_file']})")
 
 
 @cli.command()

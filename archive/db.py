@@ -256,6 +256,24 @@ def _blobs_to_warc(db, warc):
                                f"{e}") from None
 
 
+@migrations()
+def m009_known_documents(db):
+    """Each site's report pages and files by their URL within the site (``url_key``): the
+    validators and time of their latest fetch, kept as each capture is written, so that a
+    crawl asks what is known without scanning every capture of the site."""
+    from .store import note_document
+
+    db.execute("create table documents (site_id text, url_key text, report_id text, role text, etag text, "
+               "last_modified text, fetched_at text, capture_id integer references captures(id), "
+               "primary key (site_id, url_key)) without rowid")
+    cur = db.execute("select id, site_id, url, role, etag, last_modified, fetched_at from captures "
+                     "where role in ('report', 'page') order by id")
+    names = [d[0] for d in cur.description]
+    for row in cur.fetchall():
+        row = dict(zip(names, row))
+        note_document(db, row, row["id"])
+
+
 class ArchiveError(RuntimeError):
     """The archive cannot be opened or written (a full disk, a read-only file or folder, a
     file that is not an archive); the message says which file and why, in a line."""

@@ -331,23 +331,32 @@ def mark_removed(db, site_id, run_id):
     return cur.rowcount
 
 
+def note_document(db, capture, capture_id):
+    """Keep ``documents`` (what :func:`known_documents` reads) up to date with a capture
+    just written: a report page or file, by its URL within its site."""
+    if capture.get("role") not in ("report", "page"):
+        return
+    site_id, url = capture["site_id"], capture["url"]
+    db.execute("insert or replace into documents (site_id, url_key, report_id, role, etag, last_modified, fetched_at, "
+               "capture_id) values (?, ?, ?, ?, ?, ?, ?, ?)",
+               [site_id, url_key(url), report_id(site_id, url), capture["role"], capture.get("etag"),
+                capture.get("last_modified"), capture.get("fetched_at") or now(), capture_id])
+
+
 def known_documents(db, site_id):
     """url_key → validators and time of fetch of the site's archived report pages and files (latest fetch).
 
     A page that announces a report in an attachment is known only once that report is
     archived: until then it is pending, and fetched again (with no validators, so never
-    answered 304) until its attachment is archived."""
-    reports = {}
-    for url, title in db.execute("select url, list_title from reports where site_id = ?", [site_id]):
-        reports[url_key(url)] = title
+    answered 304) until its attachment is archived.  Read from ``documents`` (one row a
+    URL, see :func:`note_document`): the query grows with the site's reports, not its captures."""
     out = {}
-    for url, etag, lm, fetched, role in db.execute(
-            "select url, etag, last_modified, fetched_at, role from captures where site_id = ? "
-            "and role in ('report', 'page') order by id", [site_id]):
-        key = url_key(url)
-        if role == "page" and key not in reports:
+    for key, etag, lm, fetched, role, title, archived in db.execute(
+            "select d.url_key, d.etag, d.last_modified, d.fetched_at, d.role, r.list_title, r.id is not null "
+            "from documents d left join reports r on r.id = d.report_id where d.site_id = ?", [site_id]):
+        if role == "page" and not archived:
             continue
-        out[key] = {"etag": etag, "last_modified": lm, "fetched_at": fetched, "list_title": reports.get(key)}
+        out[key] = {"etag": etag, "last_modified": lm, "fetched_at": fetched, "list_title": title}
     return out
 
 

@@ -11,27 +11,26 @@ goes, as one write to a pipe, to this process, which
 - tells the crawl, as it goes, what it wrote for each site (new, changed, unchanged…),
   and when a site's last document is archived.
 
-Messages either way are frames: a 4-byte length, then a pickle.  The crawl's side is
-:class:`ArchiverClient`, run by the crawl's own event loop (no thread in the crawl has
-to win Python's lock to hand a document over).
+The archiver owns the archive: it also starts the run, answers what each site's archive
+holds, and closes the run (see :func:`answer`).  Messages go through a transport
+(:mod:`crawler.transport`): frames on its stdin and stdout, or a Redis queue that several
+crawl processes share.  The crawl's side is :class:`ArchiverClient`, run by the crawl's
+own event loop (no thread in the crawl has to win Python's lock to hand a document over).
 
-    python -m crawler.archiver --db archive.db [--run-id N] [--workers 2] [--log-file F]
+    python -m crawler.archiver --db archive.db [--run-id N] [--workers 2] [--log-file F] [--redis-url URL]
 """
 import argparse
 import asyncio
 import collections
 import logging
 import os
-import pickle
 import queue
-import struct
 import sys
 import threading
 import time
 
 log = logging.getLogger(__name__)
 
-HEADER = struct.Struct("!I")
 # documents read from the crawl and not yet archived, before the archiver stops reading (and
 # the crawl waits): many more than a batch, so that the workers never wait for the writer
 MAX_IN_FLIGHT = 512
@@ -41,93 +40,113 @@ FLUSH_SECONDS = 2.0
 WORKER_NICENESS = 10  # parse workers yield the CPU to the crawl
 
 
-class ArchiverDied(RuntimeError):
-    """The archiver process ended before it had archived what it was given."""
-
-
-def frame(message):
-    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    return HEADER.pack(len(payload)) + payload
+from .transport import ArchiverDied
 
 
 # ---- the crawl's side ------------------------------------------------------------------
 
 
 class ArchiverClient:
-    """The crawl's handle on its archiver process: one per crawl process and archive,
-    shared by every site's crawl in it (see :meth:`shared`).  Each site's pipeline opens
-    a channel; what the archiver reports for a channel goes to that site's stats.
+    """The crawl's handle on the archiver: one per crawl process, shared by every site's
+    crawl in it (see :meth:`shared`).  Each site's pipeline opens a channel; what the
+    archiver reports for a channel goes to that site's stats.  The archiver also answers
+    questions (:meth:`ask`, :meth:`call`): what a site's archive holds, the run's start
+    and end — the crawl itself never opens the archive.
 
-    Documents are written to the archiver's pipe (made 1 MB deep) as they come: the
-    write returns at once while the archiver keeps up, and holds the crawl when it
-    falls far behind.  Its reports are read by the event loop when they arrive."""
+    Documents go through a transport (:mod:`crawler.transport`): the pipe of an archiver
+    this process started, or, with OGI_REDIS_URL, the Redis queue of a run's one archiver.
+    Sending returns at once while the archiver keeps up, and holds the crawl when it falls
+    far behind.  Its reports are read by the event loop when they arrive."""
 
-    _shared = {}  # (event loop, archive path) → [client, users]
-    PIPE_SIZE = 1 << 20
+    _shared = {}  # (event loop, archive path or Redis URL) → [client, users]
 
-    def __init__(self, db_path, run_id=None, workers=2, log_file=None, log_level="INFO", parse_seconds=60.0,
-                 parse_memory_mb=3072, limits=None):
-        import json
-
+    def __init__(self, link):
+        self.link = link
         self.key = None
-        # -P: only the installed package is imported, never a pipelines/ or crawler/ that
-        # happens to sit in the folder the crawl was started from
-        self.argv = [sys.executable, "-P", "-m", "crawler.archiver", "--db", str(db_path),
-                     "--run-id", str(run_id or 0), "--workers", str(workers), "--log-level", str(log_level),
-                     "--parse-seconds", str(parse_seconds), "--parse-memory-mb", str(parse_memory_mb),
-                     "--limits", json.dumps(limits or {})]
-        if log_file:
-            self.argv += ["--log-file", str(log_file)]
-        self.proc = None
+        self.loop = None
         self.channels = {}  # id → {"stats": a Scrapy stats collector, "done": future}
+        self.questions = {}  # id → future of the answer
         self.failure = None
         self.archive_error = None  # the first reason the archiver gave for a batch it could not write
-        self._buffer = bytearray()
+
+    @classmethod
+    def spawn(cls, db_path, run_id=None, workers=2, log_file=None, log_level="INFO", parse_seconds=60.0,
+              parse_memory_mb=3072, limits=None, redis_url=None):
+        """Start an archiver process for the archive at ``db_path``, reading documents from
+        its stdin, or from the Redis queue at ``redis_url``; returns its client (pipe only)."""
+        import json
+        import subprocess
+
+        from .transport import PipeSender
+
+        # -P: only the installed package is imported, never a pipelines/ or crawler/ that
+        # happens to sit in the folder the crawl was started from
+        argv = [sys.executable, "-P", "-m", "crawler.archiver", "--db", str(db_path),
+                "--run-id", str(run_id or 0), "--workers", str(workers), "--log-level", str(log_level),
+                "--parse-seconds", str(parse_seconds), "--parse-memory-mb", str(parse_memory_mb),
+                "--limits", json.dumps(limits or {})]
+        if log_file:
+            argv += ["--log-file", str(log_file)]
+        if redis_url:
+            argv += ["--redis-url", redis_url]
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        return cls(PipeSender(proc)) if not redis_url else proc
+
+    @staticmethod
+    def spawn_options(settings):
+        return dict(workers=settings.getint("OGI_PARSE_WORKERS", os.cpu_count() or 1),
+                    log_level=settings.get("LOG_LEVEL"), parse_seconds=settings.getfloat("OGI_PARSE_SECONDS", 60.0),
+                    parse_memory_mb=settings.getint("OGI_PARSE_MEMORY_MB", 3072),
+                    limits=settings.getdict("OGI_LIMITS"))
+
+    @staticmethod
+    def _key(settings):
+        url = settings.get("OGI_REDIS_URL")
+        return ("redis", url) if url else os.path.abspath(settings.get("OGI_ARCHIVE_DB"))
 
     @classmethod
     def for_settings(cls, settings):
-        """The process's client for the archive a crawl's Scrapy settings name."""
-        return cls.shared(settings.get("OGI_ARCHIVE_DB"), run_id=settings.getint("OGI_RUN_ID") or None,
-                          workers=settings.getint("OGI_PARSE_WORKERS", os.cpu_count() or 1),
-                          log_file=settings.get("LOG_FILE"), log_level=settings.get("LOG_LEVEL"),
-                          parse_seconds=settings.getfloat("OGI_PARSE_SECONDS", 60.0),
-                          parse_memory_mb=settings.getint("OGI_PARSE_MEMORY_MB", 3072),
-                          limits=settings.getdict("OGI_LIMITS"))
+        """The process's client for the archiver a crawl's Scrapy settings name (started
+        on first use); give it back with :meth:`release`."""
+        def make():
+            url = settings.get("OGI_REDIS_URL")
+            if url:
+                from .transport import RedisSender
+
+                return cls(RedisSender(url, settings.get("OGI_SENDER") or sender_name()))
+            return cls.spawn(settings.get("OGI_ARCHIVE_DB"), run_id=settings.getint("OGI_RUN_ID") or None,
+                             log_file=settings.get("LOG_FILE"), **cls.spawn_options(settings))
+
+        return cls.shared(cls._key(settings), make)
 
     @classmethod
-    def shared(cls, db_path, **kw):
-        """The process's client for the archive at ``db_path`` (started on first use);
-        give it back with :meth:`release`."""
+    def shared(cls, key, make):
         loop = asyncio.get_running_loop()
-        key = (loop, os.path.abspath(db_path))
-        entry = cls._shared.get(key)
+        entry = cls._shared.get((loop, key))
         if entry is None:
-            client = cls(db_path, **kw)
-            client.key = key
-            client.start(loop)
-            entry = cls._shared[key] = [client, 0]
+            client = make()
+            client.attach(loop, key)
+            entry = cls._shared[(loop, key)] = [client, 0]
         entry[1] += 1
         return entry[0]
 
-    def start(self, loop):
-        import fcntl
-        import subprocess
+    def adopt(self, settings):
+        """Share this client (made before the event loop ran) with the crawls of ``settings``."""
+        self.shared(self._key(settings), lambda: self)
 
-        self.loop = loop
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        try:
-            fcntl.fcntl(self.proc.stdin.fileno(), 1031, self.PIPE_SIZE)  # F_SETPIPE_SZ
-        except OSError:
-            pass  # the system's default depth (64 KB) will do, with more waiting
-        os.set_blocking(self.proc.stdout.fileno(), False)
-        loop.add_reader(self.proc.stdout.fileno(), self._readable)
+    def attach(self, loop, key=None):
+        self.loop, self.key = loop, (loop, key)
+        self.link.listen(loop, self._received, self._died)
         return self
 
     def open_channel(self, stats, site=None):
         """A channel for one site's documents; ``site`` (the registry entry) is recorded."""
         ch = len(self.channels) + 1
         self.channels[ch] = {"stats": stats, "done": self.loop.create_future()}
-        self._send(("open", ch, site))
+        try:
+            self._send(("open", ch, site))
+        except ArchiverDied:  # the site learns of it as it hands documents over, and at its close
+            self.channels[ch]["done"].set_result(None)
         return ch
 
     def archive(self, ch, item):
@@ -146,70 +165,101 @@ class ArchiverClient:
         if self.failure is not None:
             raise ArchiverDied(str(self.failure))
 
-    def release(self):
-        """The last user closes the archiver, which has archived everything by then and exits."""
+    async def ask(self, question):
+        """The archiver's answer to ``question`` (see :func:`answer`), in the event loop."""
+        qid = len(self.questions) + 1
+        self.questions[qid] = self.loop.create_future()
+        self._send(("ask", qid, question))
+        answer = await self.questions[qid]
+        if self.failure is not None:
+            raise ArchiverDied(str(self.failure))
+        return answer
+
+    def call(self, question, timeout=None):
+        """The archiver's answer to ``question``, waited for here (before or after the event loop)."""
+        qid = -(len(self.questions) + 1)
+        self.questions[qid] = None
+        self._send(("ask", qid, question))
+        while True:
+            message = self.link.reply(timeout)
+            if message[0] in ("answer", "refused") and message[1] == qid:
+                if message[0] == "refused":
+                    from archive.db import ArchiveError
+
+                    raise ArchiveError(message[2])
+                return message[2]
+            self._received(message)
+
+    @property
+    def proc(self):
+        """The archiver process this client started (over a pipe), or None."""
+        return getattr(self.link, "proc", None)
+
+    def release(self, keep=False):
+        """The last user closes the archiver's link (an archiver it started archives
+        everything and exits), unless told to keep it, to ask more (then :meth:`close`)."""
         entry = self._shared.get(self.key)
         if entry is not None:
             entry[1] -= 1
             if entry[1] > 0:
                 return
             del self._shared[self.key]
-        self.loop.remove_reader(self.proc.stdout.fileno())
-        try:
-            self.proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        code = self.proc.wait()
-        self.proc.stdout.close()
+        self.link.unlisten()
+        if not keep:
+            self.close()
+
+    def close(self):
+        """Close the link; raises :class:`ArchiverDied` when an archiver this process
+        started exited badly."""
+        code = self.link.close()
         if code:
             raise ArchiverDied(f"the archiver exited with {code}")
 
     def _send(self, message):
         if self.failure is None:
-            view = memoryview(frame(message))
             try:
-                while view:
-                    view = view[os.write(self.proc.stdin.fileno(), view):]
+                self.link.put(message)
                 return
-            except BrokenPipeError:
-                self._died()
+            except ArchiverDied as e:
+                self._died(str(e))
         raise ArchiverDied(str(self.failure))  # a new one each time: a raised exception grows its traceback
 
-    def _readable(self):
-        try:
-            data = os.read(self.proc.stdout.fileno(), 1 << 16)
-        except BlockingIOError:
-            return
-        if not data:
-            self.loop.remove_reader(self.proc.stdout.fileno())
-            self._died()
-            return
-        self._buffer += data
-        while len(self._buffer) >= HEADER.size:
-            (size,) = HEADER.unpack_from(self._buffer)
-            if len(self._buffer) < HEADER.size + size:
-                break
-            kind, *rest = pickle.loads(self._buffer[HEADER.size:HEADER.size + size])
-            del self._buffer[:HEADER.size + size]
-            if kind == "counts":
-                for ch, counts in rest[0].items():
-                    stats = self.channels[ch]["stats"]
-                    for key, n in counts.items():
-                        stats.inc_value(f"ogi/{key}", n)
-            elif kind == "done":
-                done = self.channels[rest[0]]["done"]
-                if not done.done():
-                    done.set_result(None)
-            elif kind == "archive_error" and self.archive_error is None:
-                self.archive_error = rest[0]
+    def _received(self, message):
+        kind, *rest = message
+        if kind == "counts":
+            for ch, counts in rest[0].items():
+                stats = self.channels[ch]["stats"]
+                for key, n in counts.items():
+                    stats.inc_value(f"ogi/{key}", n)
+        elif kind == "done":
+            done = self.channels[rest[0]]["done"]
+            if not done.done():
+                done.set_result(None)
+        elif kind in ("answer", "refused"):
+            future = self.questions.get(rest[0])
+            if future is not None and not future.done():
+                if kind == "refused":
+                    from archive.db import ArchiveError
 
-    def _died(self):
-        code = self.proc.poll()
-        self.failure = ArchiverDied(f"the archiver (pid {self.proc.pid}) ended early"
-                                    + (f", with {code}" if code is not None else ""))
-        for channel in self.channels.values():  # each waiting site learns of it in close_channel
-            if not channel["done"].done():
-                channel["done"].set_result(None)
+                    future.set_exception(ArchiveError(rest[1]))
+                else:
+                    future.set_result(rest[1])
+        elif kind == "archive_error" and self.archive_error is None:
+            self.archive_error = rest[0]
+
+    def _died(self, why=None):
+        self.failure = ArchiverDied(why or self.link.gone())
+        for waiting in [c["done"] for c in self.channels.values()] + list(self.questions.values()):
+            if waiting is not None and not waiting.done():  # each learns of it where it waits
+                waiting.set_result(None)
+
+
+def sender_name():
+    """This crawl process's name in the archiver's answers: host, pid and a random part."""
+    import socket
+    import uuid
+
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 # ---- the archiver's side -----------------------------------------------------------------
@@ -233,8 +283,8 @@ def warm_up():
 def write_batch(db, batch, run_id):
     """Write a batch of ``(channel, item)`` in one transaction (in the archiver's writer);
     returns what was written, counted per channel."""
-    from archive.store import (mark_seen, record_failure, report_id, resolve_failures, save_capture, save_report,
-                               warc_store)
+    from archive.store import (mark_seen, note_document, record_failure, report_id, resolve_failures, save_capture,
+                               save_report, warc_store)
 
     counts = collections.defaultdict(collections.Counter)
     with db.atomic():
@@ -253,6 +303,7 @@ def write_batch(db, batch, run_id):
                     resolve_failures(db, item["site_id"], item["urls"], run_id=run_id)
                 continue
             cap_id, sha = save_capture(db, {**item, "run_id": run_id})
+            note_document(db, item, cap_id)
             if failing:
                 resolve_failures(db, item["site_id"], {item["url"], item.get("asked_url") or item["url"]},
                                  run_id=run_id)
@@ -295,21 +346,6 @@ class _Room:
 
 def _size(item):
     return len(item.get("body") or b"")
-
-
-def _read_frame(inp):
-    """The next message, or None at the end of the input (a frame cut short by a crawl
-    that was killed while writing it is the end too)."""
-    head = inp.read(HEADER.size)
-    if len(head) < HEADER.size:
-        return None
-    (size,) = HEADER.unpack(head)
-    payload = inp.read(size)
-    if len(payload) < size:
-        log.warning("the crawl's last message was cut short (%d of %d bytes): it ended while sending", len(payload),
-                    size)
-        return None
-    return pickle.loads(payload)
 
 
 def _worker_start(limits, log_file):
@@ -363,8 +399,9 @@ def precheck(item):
     return None
 
 
-def serve(db_path, run_id, workers, inp, out, budget=None, limits=None, log_file=None):
-    """Read documents from ``inp`` until its end; parse and archive them; report on ``out``."""
+def serve(db_path, run_id, workers, receiver, budget=None, limits=None, log_file=None, log_level="INFO"):
+    """Read documents from ``receiver`` (:mod:`crawler.transport`) until its end; parse and
+    archive them; answer each crawl process on its own channels."""
     from pipelines import limits as document_limits
     from pipelines.report import unparsed
 
@@ -374,53 +411,51 @@ def serve(db_path, run_id, workers, inp, out, budget=None, limits=None, log_file
     document_limits.configure(**(limits or {}))
     todo = queue.Queue()
     room = _Room()
-    send_lock = threading.Lock()
-
-    def send(message):
-        with send_lock:
-            try:
-                out.write(frame(message))
-                out.flush()
-            except OSError:  # the crawl is gone: what it sent is archived all the same
-                pass
-
-    writer = threading.Thread(target=_write_loop, args=(db_path, run_id, todo, send, room), name="archive-writer")
+    state = {"run_id": run_id, "log_file": log_file, "log_level": log_level,
+             "started": f"archiver started: {db_path}, {max(1, workers)} parse workers ({budget.seconds:g} s and "
+                        f"{budget.memory_mb} MB a document)"}
+    writer = threading.Thread(target=_write_loop, args=(db_path, state, todo, receiver, room), name="archive-writer")
     writer.start()
     workers = max(1, workers)
-    log.info("archiver started: %s, %d parse workers (%g s and %d MB a document)", db_path, workers,
-             budget.seconds, budget.memory_mb)
     pool = None  # started with the first report: a run that finds nothing new starts no parser
 
-    def parsed(ch, item, outcome):  # in a pool thread: the report goes to the writer
+    def parsed(src, item, tag, outcome):  # in a pool thread: the report goes to the writer
         item["parsed"] = outcome_parse(outcome)
         if outcome.status != "ok":
             log.warning("parse of %s: %s: %s", item["url"], outcome.status, outcome.reason)
-        todo.put(("parsed", ch, item))
+        todo.put(("parsed", src, item, tag))
 
     try:
         while True:
-            message = _read_frame(inp)
-            if message is None:
+            got = receiver.get()
+            if got is None:
                 break
-            if message[0] != "item":
-                todo.put(message)
+            tag, sender, message = got
+            kind = message[0]
+            if kind == "ask":  # the channel of an answer is the question's number
+                todo.put(("ask", (sender, message[1]), message[2], tag))
                 continue
-            _, ch, item = message
+            src = (sender, message[1])
+            if kind != "item":
+                todo.put((kind, src, message[2] if len(message) > 2 else None, tag))
+                continue
+            item = message[2]
             room.take(_size(item))
             if item["role"] != "report":
-                todo.put(("item", ch, item))
+                todo.put(("item", src, item, tag))
                 continue
-            todo.put(("pending", ch))
+            todo.put(("pending", src, None, None))
             too_large = precheck(item)
             if too_large:
                 item["parsed"] = unparsed("too_large", too_large)
-                todo.put(("parsed", ch, item))
+                todo.put(("parsed", src, item, tag))
                 continue
             if pool is None:
                 pool = ParsePool(workers, budget, preload=["pipelines.report"], initializer=_worker_start,
-                                 init_args=(limits, log_file))
+                                 init_args=(limits, state["log_file"]))
             args, kw = _parse_args(item)
-            pool.submit(parse_report, args, kw, lambda outcome, ch=ch, item=item: parsed(ch, item, outcome))
+            pool.submit(parse_report, args, kw,
+                        lambda outcome, src=src, item=item, tag=tag: parsed(src, item, tag, outcome))
     finally:
         if pool is not None:
             pool.close()
@@ -428,12 +463,12 @@ def serve(db_path, run_id, workers, inp, out, budget=None, limits=None, log_file
         writer.join()
 
 
-def _write_loop(db_path, run_id, todo, send, room):
+def _write_loop(db_path, state, todo, receiver, room):
     """The archive's one writer: batches of documents, one transaction each; after each,
     the counts per channel go back to the crawl, and 'done' for every channel whose
     documents are all archived."""
     try:
-        _write(db_path, run_id, todo, send, room)
+        _write(db_path, state, todo, receiver, room)
     except BaseException:
         # an archive that cannot be opened or written: end the archiver now, so that the
         # crawl sees it (its sites fail, the run exits non-zero) instead of waiting forever
@@ -442,7 +477,59 @@ def _write_loop(db_path, run_id, todo, send, room):
         os._exit(70)
 
 
-def _write(db_path, run_id, todo, send, room):
+def _log_to(path, level):
+    """This process's log (and its parse workers', from their start) in the file ``path``."""
+    level = int(level) if str(level).isdigit() else str(level).upper()  # Scrapy takes both forms
+    logging.basicConfig(filename=path, level=level, force=True,
+                        format="%(asctime)s [%(name)s] %(levelname)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
+
+
+def answer(db, state, question):
+    """The archiver's answer to a crawl's question (asked with :meth:`ArchiverClient.ask`):
+
+    - ``("start_run", site ids, log file pattern)``: a new run → (run id, its log file);
+    - ``("known", site id, refetch)``: what the archive holds of a site → (known documents,
+      open failures);
+    - ``("finish", {site: stats}, {site: reason failed})``: the run's end (reports no longer
+      listed marked removed, the run's row closed) → (per-site stats, totals)."""
+    from archive.store import known_documents, open_failures, start_run
+
+    kind = question[0]
+    if kind == "start_run":
+        _, site_ids, pattern = question
+        with db.atomic():
+            state["run_id"] = start_run(db, site_ids)
+        if pattern:
+            state["log_file"] = pattern.format(run_id=state["run_id"])
+            _log_to(state["log_file"], state["log_level"])
+        return state["run_id"], state["log_file"]
+    if kind == "known":
+        _, site_id, refetch = question
+        return ({} if refetch else known_documents(db, site_id)), open_failures(db, site_id)
+    if kind == "finish":
+        with db.atomic():
+            return finish(db, state["run_id"], question[1], question[2])
+    raise ValueError(f"no such question: {kind!r}")
+
+
+def finish(db, run_id, per_site, failed):
+    """A run's end: each cleanly crawled site's reports that the run did not see are marked
+    removed (not after a crawl stopped at its page budget, nor one that took up a stopped
+    crawl (JOBDIR): it may not have seen them all), and the run's row gets its counts and
+    status.  Returns (per-site stats, totals)."""
+    from archive.store import finish_run, mark_removed
+
+    for site_id, s in per_site.items():
+        partial = site_id in failed or s["budget_spent"] or s.get("resumed")
+        s["reports_removed"] = 0 if partial else mark_removed(db, site_id, run_id)
+    counted = {k for s in per_site.values() for k, v in s.items() if isinstance(v, int)}
+    totals = {k: sum(s.get(k, 0) for s in per_site.values()) for k in sorted(counted)}
+    finish_run(db, run_id, "failed" if failed else "ok", totals, per_site,
+               error_text="; ".join(f"{k}: {v}" for k, v in failed.items()) or None)
+    return per_site, totals
+
+
+def _write(db_path, state, todo, receiver, room):
     from archive.db import open_archive
     from archive.store import upsert_site
 
@@ -452,33 +539,42 @@ def _write(db_path, run_id, todo, send, room):
     repair(warc_dir(db_path))  # the WARC file a killed archiver left open is closed, its torn record cut off
     # pending: a channel's reports still being parsed; ended: channels the crawl has closed.
     # An ended channel with nothing pending has all its documents in the batch, or written.
-    batch, pending, ended = [], collections.Counter(), set()
+    # A channel is (sender, number): each crawl process numbers its own.
+    batch, tags, pending, ended = [], [], collections.Counter(), set()
     flushed = time.monotonic()
 
     def flush():
-        nonlocal batch, flushed
+        nonlocal batch, tags, flushed
         counts = collections.defaultdict(collections.Counter)
         if batch:
             try:
-                counts = write_batch(db, batch, run_id)
+                counts = write_batch(db, batch, state["run_id"])
             except Exception as e:  # rolled back: nothing archived before is touched, and what this
                 # batch held is not in the archive, so the next run fetches it again
                 log.exception("the archive could not write a batch of %d documents", len(batch))
                 from archive.db import error_text
 
-                send(("archive_error", error_text(db_path, e)))
-                for ch in {ch for ch, _ in batch}:
-                    counts[ch]["write_errors"] += 1
+                for sender in {sender for (sender, _), _ in batch}:
+                    receiver.answer(sender, ("archive_error", error_text(db_path, e)))
+                for src in {src for src, _ in batch}:
+                    counts[src]["write_errors"] += 1
             for _, item in batch:
                 room.give_back(_size(item))
-            batch = []
+            for tag in tags:
+                receiver.ack(tag)
+            batch, tags = [], []
         flushed = time.monotonic()
-        if counts:
-            send(("counts", {ch: dict(c) for ch, c in counts.items()}))
-        for ch in [ch for ch in ended if pending[ch] <= 0]:
-            ended.discard(ch)
-            send(("done", ch))
+        by_sender = collections.defaultdict(dict)
+        for (sender, ch), c in counts.items():
+            by_sender[sender][ch] = dict(c)
+        for sender, chs in by_sender.items():
+            receiver.answer(sender, ("counts", chs))
+        for src in [src for src in ended if pending[src] <= 0]:
+            ended.discard(src)
+            del pending[src]
+            receiver.answer(src[0], ("done", src[1]))
 
+    announced = False
     try:
         while True:
             try:
@@ -487,21 +583,37 @@ def _write(db_path, run_id, todo, send, room):
                 message = ()
             if message is None:
                 break
-            kind = message[0] if message else "idle"
+            kind, src, body, tag = message if message else ("idle", None, None, None)
             if kind == "pending":
-                pending[message[1]] += 1
+                pending[src] += 1
             elif kind in ("item", "parsed"):
-                batch.append((message[1], message[2]))
+                batch.append((src, body))
+                tags.append(tag)
                 if kind == "parsed":
-                    pending[message[1]] -= 1
+                    pending[src] -= 1
             elif kind == "open":
-                if message[2] is not None:
+                if body is not None:
                     with db.atomic():
-                        upsert_site(db, message[2])
+                        upsert_site(db, body)
             elif kind == "end":
-                ended.add(message[1])
+                ended.add(src)
+            elif kind == "ask":
+                flush()
+                try:
+                    reply = ("answer", src[1], answer(db, state, body))
+                except Exception as e:  # the archive cannot do it (read-only, full): the crawl says so
+                    from archive.db import error_text
+
+                    log.error("the archive could not answer %s: %s", body[0], e)
+                    reply = ("refused", src[1], error_text(db_path, e))
+                receiver.answer(src[0], reply)
+            if tag is not None and kind not in ("item", "parsed"):
+                receiver.ack(tag)
+            if not announced and kind != "idle":
+                log.info("%s", state["started"])
+                announced = True
             if len(batch) >= BATCH_SIZE or (batch and time.monotonic() - flushed > FLUSH_SECONDS) \
-                    or (kind == "idle" and batch) or any(pending[ch] <= 0 for ch in ended):
+                    or (kind == "idle" and batch) or any(pending[src] <= 0 for src in ended):
                 flush()
         flush()
     finally:
@@ -522,6 +634,7 @@ def main(argv=None):
     ap.add_argument("--parse-seconds", type=float, default=60.0)
     ap.add_argument("--parse-memory-mb", type=int, default=3072)
     ap.add_argument("--limits", default="{}", help="document limits, JSON (pipelines/limits.py)")
+    ap.add_argument("--redis-url", help="read documents from this Redis (a distributed run), not stdin")
     a = ap.parse_args(argv)
     # Ctrl-C on a terminal reaches the whole process group: the crawl stops gracefully and
     # closes our input, and we archive what it sent before that, rather than die with it
@@ -529,12 +642,11 @@ def main(argv=None):
     import signal
 
     from .pool import Budget
+    from .transport import PipeReceiver, RedisReceiver
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.raiseExceptions = False  # a log that cannot be written (a full disk) prints no traceback
-    level = int(a.log_level) if a.log_level.isdigit() else a.log_level.upper()  # Scrapy takes both forms
-    logging.basicConfig(filename=a.log_file, level=level,
-                        format="%(asctime)s [%(name)s] %(levelname)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
+    _log_to(a.log_file, a.log_level)
     # the frames go out on a private copy of stdout; whatever a library prints goes to stderr,
     # which is the run's log when it has one: what the archiver's helper processes (the fork
     # server, a worker being started) print as they die with a killed archiver goes there,
@@ -549,8 +661,20 @@ def main(argv=None):
             pass
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     budget = Budget(seconds=a.parse_seconds, memory_mb=a.parse_memory_mb, niceness=WORKER_NICENESS)
-    serve(a.db, a.run_id or None, a.workers, sys.stdin.buffer, out, budget=budget, limits=json.loads(a.limits),
-          log_file=a.log_file)
+    if a.redis_url:
+        parent = os.getppid()  # the crawl that started us: when it is gone, we archive what we have and end
+        receiver = RedisReceiver(a.redis_url, still_wanted=lambda: os.getppid() == parent)
+        if receiver.requeued:
+            log.warning("%d documents taken by an archiver that ended before archiving them are read again",
+                        receiver.requeued)
+    else:
+        receiver = PipeReceiver(sys.stdin.buffer, out, log)
+    try:
+        serve(a.db, a.run_id or None, a.workers, receiver, budget=budget, limits=json.loads(a.limits),
+              log_file=a.log_file, log_level=a.log_level)
+    finally:
+        if a.redis_url:
+            receiver.close()
 
 
 if __name__ == "__main__":

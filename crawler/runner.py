@@ -1,4 +1,5 @@
 """Run a crawl of registry sites into the archive, and report what it did."""
+import contextlib
 import logging
 import re
 import sys
@@ -10,12 +11,14 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from archive.db import ArchiveError, archive_errors, open_archive
-from archive.store import finish_run, mark_removed, start_run
 
 from .spiders.families import SPIDERS
 
 STAT_KEYS = ("pages", "captures", "reports_new", "reports_changed", "reports_unchanged", "reports_copy", "needs_ocr",
              "too_large", "broken_links", "refused", "failures", "budget_spent")
+
+
+SITE_PRIORITY = 50  # a site's own value of a setting given for the whole run (-s, priority 40)
 
 
 class Locked(RuntimeError):
@@ -68,8 +71,12 @@ class ArchiveLock:
 
 
 def project_settings(overrides=None):
+    import os
+
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
+    if os.environ.get("OGI_REDIS_URL"):
+        settings.set("OGI_REDIS_URL", os.environ["OGI_REDIS_URL"], priority="project")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     return settings
@@ -156,25 +163,21 @@ def run_crawl(sites, db_path, overrides=None, log_dir=None):
     Returns {"run_id", "seconds", "totals", "sites": {id: stats}, "failed": {id: reason}}.
     Raises :class:`Locked` at once when another run holds the archive, and
     :class:`~archive.db.ArchiveError` when the archive, its lock or its log cannot be written.
+    With OGI_REDIS_URL (a setting), this process coordinates a distributed run (see
+    :mod:`crawler.distributed`): other crawl processes may join it.
     """
     with ArchiveLock(db_path):
         return _run(sites, db_path, overrides, log_dir)
 
 
-def _run(sites, db_path, overrides, log_dir):
-    started = time.monotonic()
-    log_dir = pathlib.Path(log_dir or pathlib.Path(db_path).resolve().parent / "logs")
-    with archive_errors(log_dir):
-        log_dir.mkdir(parents=True, exist_ok=True)
-    db = open_archive(db_path)
-    with archive_errors(db_path):
-        run_id = start_run(db, [s.id for s in sites])
-    db.close()
-    log_file = log_dir / f"crawl-{datetime.now():%Y%m%d-%H%M%S}-run{run_id}.log"
-    settings = project_settings({"OGI_ARCHIVE_DB": str(db_path), "OGI_RUN_ID": run_id, "LOG_FILE": str(log_file),
-                                 **(overrides or {})})
+def crawl_sites(sites, settings, configure=None):
+    """Crawl ``sites`` in this process, OGI_CONCURRENT_SITES at a time, until all are done or
+    the run is stopped; ``configure(crawler, site)`` may set a site's own settings, and is
+    called inside the event loop, once, with None for the site before any.  Returns
+    ({site id: crawler}, [sites not started]).  With JOBDIR, each site's crawl keeps its
+    pending requests and seen URLs in a folder of its own under it, and takes them up again."""
     process = CrawlerProcess(settings)
-    crawlers, waiting = {}, list(sites)
+    crawlers, waiting, resumed = {}, list(sites), set()
 
     def start_next(result=None):
         """Start the next site's crawl (OGI_CONCURRENT_SITES run at once); passes ``result`` on."""
@@ -183,79 +186,211 @@ def _run(sites, db_path, overrides, log_dir):
             crawler = process.create_crawler(SPIDERS[site.cms])
             if not site.robots_obey:
                 crawler.settings.set("ROBOTSTXT_OBEY", False, priority="spider")
+            if settings.get("JOBDIR"):  # a folder a site: each site's crawl keeps its own queue and seen URLs
+                jobdir = pathlib.Path(settings.get("JOBDIR")) / site.id
+                # above the command line's priority: the process's own settings are merged in again at crawl()
+                crawler.settings.set("JOBDIR", str(jobdir), priority=SITE_PRIORITY)
+                if (jobdir / "requests.seen").exists() and (jobdir / "requests.seen").stat().st_size:
+                    resumed.add(site.id)
+            if configure is not None:
+                configure(crawler, site)
             crawlers[site.id] = crawler
-            process.crawl(crawler, site=site).addBoth(start_next)
+            process.crawl(crawler, site=site).addBoth(finished, site.id).addBoth(start_next)
+        return result
+
+    def finished(result, site_id):
+        """Keep a finished site's counts, and let its crawler go (its spider, what it knew of
+        the archive, its duplicate filter): a run holds nothing of each document it fetched."""
+        kept = crawlers[site_id] = _Kept(crawlers[site_id])
+        if site_id in resumed:  # took up a stopped crawl (JOBDIR): what the stopped one saw, this one did not
+            kept.stats._stats["ogi/resumed"] = 1
         return result
 
     for _ in range(max(1, settings.getint("OGI_CONCURRENT_SITES", 32))):
         start_next()
-    archiver = []  # held for the whole run: every site's crawl shares one archiver process
-
-    def hold_archiver():
-        from crawler.archiver import ArchiverClient
-
-        archiver.append(ArchiverClient.for_settings(settings))
-
     from twisted.internet import reactor
 
-    reactor.callLater(0, hold_archiver)  # inside the running event loop
+    if configure is not None:
+        reactor.callLater(0, configure, None, None)  # inside the running event loop
     progress = _progress(crawlers, len(sites)) if sys.stderr.isatty() else None
     process.start()
     if progress is not None:
         sys.stderr.write("\r\033[K")
-    per_site, failed, archive_error, archiver_died = {}, {}, None, False
-    for client in archiver:
-        archive_error = client.archive_error
-        try:
-            client.release()
-        except Exception as e:
-            logging.getLogger(__name__).error("%s", e)
-            failed["(archive)"] = str(e)
-            archiver_died = True
-    if archive_error:
-        failed["(archive)"] = f"the archive could not be written: {archive_error}"
     logging.getLogger().handlers.clear()  # the log file is closed; later output goes to the caller
-    with archive_errors(db_path):
-        db = open_archive(db_path)
-        for site in waiting:  # the run was stopped (Ctrl-C, a signal) before these sites' turn
-            failed[site.id] = "not crawled: the run was stopped before its turn"
-        for site_id, crawler in crawlers.items():
-            stats = crawler.stats.get_stats() if crawler.stats else {}
-            s = {k: stats.get(f"ogi/{k}", 0) for k in STAT_KEYS}
-            # this site's own failures: requests that failed for good, and exceptions in its callbacks
-            # (log_count/ERROR would count every site's errors in a shared process)
-            s["errors"] = stats.get("ogi/errors", 0) + stats.get("spider_exceptions/count", 0)
-            s["finish_reason"] = stats.get("finish_reason")
-            found = s["reports_new"] + s["reports_changed"] + s["reports_unchanged"]
+    return crawlers, waiting
+
+
+class _Kept:
+    """What is kept of a site's finished crawl: its stats, read as a crawler's are."""
+
+    def __init__(self, crawler):
+        self.stats = self
+        self._stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
+
+    def get_stats(self):
+        return self._stats
+
+    def get_value(self, key, default=None):
+        return self._stats.get(key, default)
+
+
+def site_stats(crawler):
+    """A site's counts in this process (``STAT_KEYS``, errors, archiver troubles, how it ended)."""
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    s = {k: stats.get(f"ogi/{k}", 0) for k in STAT_KEYS + ("write_errors", "archiver_died", "resumed")}
+    # this site's own failures: requests that failed for good, and exceptions in its callbacks
+    # (log_count/ERROR would count every site's errors in a shared process)
+    s["errors"] = stats.get("ogi/errors", 0) + stats.get("spider_exceptions/count", 0)
+    s["finish_reason"] = stats.get("finish_reason")
+    return s
+
+
+def judge(per_site, db, archiver_died=False):
+    """{site id: why it failed} for the sites whose crawl failed, from their counts (and the
+    archive, read: a site where nothing was found but reports are archived has changed)."""
+    failed = {}
+    for site_id, s in per_site.items():
+        found = s["reports_new"] + s["reports_changed"] + s["reports_unchanged"]
+        if s.pop("write_errors", 0):
+            failed[site_id] = ("the archive could not be written: some of this site's documents are not "
+                               "archived (the next run fetches them again)")
+        elif s.pop("archiver_died", 0) or archiver_died:
+            failed[site_id] = ("the archiver ended before it had archived this site's documents "
+                               "(the next run fetches what is missing)")
+        elif not s["pages"] and not s.get("resumed"):  # a crawl taken up may have had all its list pages
+            failed[site_id] = "no list page could be fetched"
+        elif s["errors"]:
+            failed[site_id] = (f"{s['errors']} failed fetches or errors (fetch_failures has each URL with its "
+                               f"reason; the next run asks for them first)")
+        elif s["finish_reason"] not in ("finished", None):
+            failed[site_id] = f"stopped: {s['finish_reason']}"
+        elif not found and not s.get("resumed"):
             archived = db.execute("select count(*) from reports where site_id = ? and removed_at is null",
                                   [site_id]).fetchone()[0]
-            if stats.get("ogi/write_errors"):
-                failed[site_id] = ("the archive could not be written: some of this site's documents are not "
-                                   "archived (the next run fetches them again)")
-            elif stats.get("ogi/archiver_died") or archiver_died:
-                failed[site_id] = ("the archiver ended before it had archived this site's documents "
-                                   "(the next run fetches what is missing)")
-            elif not s["pages"]:
-                failed[site_id] = "no list page could be fetched"
-            elif s["errors"]:
-                failed[site_id] = (f"{s['errors']} failed fetches or errors (fetch_failures has each URL with its "
-                                   f"reason; the next run asks for them first)")
-            elif s["finish_reason"] not in ("finished", None):
-                failed[site_id] = f"stopped: {s['finish_reason']}"
-            elif not found and archived:
+            if archived:
                 failed[site_id] = f"no reports found where {archived} are archived: has the site changed?"
-            # a report no longer listed is marked removed, only after a clean crawl of its site
-            # (one whose discovery stopped at its page budget may not have seen them all)
-            s["reports_removed"] = 0 if site_id in failed or s["budget_spent"] else mark_removed(db, site_id, run_id)
-            per_site[site_id] = s
-        totals = {k: sum(s[k] for s in per_site.values()) for k in STAT_KEYS + ("errors", "reports_removed")}
-        finish_run(db, run_id, "failed" if failed else "ok", totals, per_site,
-                   error_text="; ".join(f"{k}: {v}" for k, v in failed.items()) or None)
-        db.close()
+    return failed
+
+
+def _run(sites, db_path, overrides, log_dir):
+    from .archiver import ArchiverClient, ArchiverDied, finish
+
+    started = time.monotonic()
+    log_dir = pathlib.Path(log_dir or pathlib.Path(db_path).resolve().parent / "logs")
+    with archive_errors(log_dir):
+        log_dir.mkdir(parents=True, exist_ok=True)
+    # opened (and migrated) once here, under the lock, before the archiver starts: an archive
+    # that cannot be written is one line and exit 6, not an archiver that dies
+    open_archive(db_path).close()
+    settings = project_settings({"OGI_ARCHIVE_DB": str(db_path), **(overrides or {})})
+    pattern = settings.get("LOG_FILE") or str(log_dir / f"crawl-{datetime.now():%Y%m%d-%H%M%S}-run{{run_id}}.log")
+    distributed = None
+    if settings.get("OGI_REDIS_URL"):
+        from .distributed import Coordinator
+
+        distributed = Coordinator(settings, sites, overrides or {})
+        client = distributed.start_archiver(db_path, ArchiverClient.spawn_options(settings))
+    else:
+        client = ArchiverClient.spawn(db_path, **ArchiverClient.spawn_options(settings))
+    try:
+        run_id, log_file = client.call(("start_run", [s.id for s in sites], pattern), timeout=300)
+    except (ArchiverDied, ArchiveError) as e:
+        with contextlib.suppress(Exception):  # it ends: its input is closed
+            client.close()
+            if distributed is not None:
+                distributed.close()
+        if isinstance(e, ArchiveError):
+            raise
+        raise ArchiveError(f"{db_path}: the archiver could not start the run: {e}") from None
+    settings.set("OGI_RUN_ID", run_id, priority="cmdline")
+    settings.set("LOG_FILE", log_file, priority="cmdline")
+    if distributed is not None:
+        distributed.publish(run_id, settings)
+
+    def configure(crawler, site):
+        if site is None:  # every site's crawl shares this one client, held for the whole run
+            client.adopt(settings)
+        elif distributed is not None:
+            distributed.configure(crawler, site)
+
+    crawlers, waiting = crawl_sites(sites, settings, configure)
+    archive_error = client.archive_error
+    client.release(keep=True)
+    per_site = {site_id: site_stats(crawler) for site_id, crawler in crawlers.items()}
+    failed, joined = {}, {}
+    if distributed is not None:
+        joined, left = distributed.wait_for_joiners()
+        for sender, stats in joined.items():
+            for site_id, s in stats.items():
+                per_site[site_id] = merge_stats(per_site.get(site_id), s)
+        for sender in left:
+            failed[f"(crawler {sender})"] = ("it joined the run and ended without finishing; what it had taken "
+                                             "from the shared queue is fetched by the next run")
+    archiver_died = client.failure is not None
+    with archive_errors(db_path):
+        db = open_archive(db_path)
+        try:
+            failed.update(judge(per_site, db, archiver_died))
+        finally:
+            db.close()
+    for site in waiting:  # the run was stopped (Ctrl-C, a signal) before these sites' turn
+        failed[site.id] = "not crawled: the run was stopped before its turn"
+    if left_behind := [k for k in failed if k.startswith("(crawler ")]:
+        for site_id in per_site:  # a site that crawler had a part in may be incomplete: nothing is marked removed
+            failed.setdefault(site_id, f"crawled in part by a crawler that ended early ({left_behind[0][9:-1]})")
+    if archive_error:
+        failed["(archive)"] = f"the archive could not be written: {archive_error}"
+    totals = None
+    if not archiver_died:
+        try:
+            per_site, totals = client.call(("finish", per_site, failed), timeout=600)
+        except ArchiverDied as e:
+            logging.getLogger(__name__).error("%s", e)
+            archiver_died = True
+        except ArchiveError as e:  # the run's end could not be written: it stays 'running' until the next
+            archive_error = archive_error or str(e)
+            totals = {k: sum(s.get(k, 0) for s in per_site.values()) for k in STAT_KEYS + ("errors",)}
+            totals["reports_removed"] = 0
+    try:
+        client.close()
+        if distributed is not None:
+            distributed.close()
+    except ArchiverDied as e:
+        failed["(archive)"] = str(e)
+        archiver_died = True
+    if totals is None:  # the archiver is gone: the run's row is closed here, every site failed
+        for site_id in per_site:
+            failed.setdefault(site_id, "the archiver ended before it had archived this site's documents "
+                                       "(the next run fetches what is missing)")
+        failed.setdefault("(archive)", "the archiver ended early")
+        with archive_errors(db_path):
+            db = open_archive(db_path)
+            with db.atomic():
+                per_site, totals = finish(db, run_id, per_site, failed)
+            db.close()
     result = {"run_id": run_id, "seconds": time.monotonic() - started, "totals": totals, "sites": per_site,
-              "failed": failed, "log_file": str(log_file)}
+              "failed": failed, "log_file": str(log_file), "crawlers": {"this process": _documents(crawlers),
+                                                                         **{k: _pages(v) for k, v in joined.items()}}}
     if archive_error:  # the run is recorded; what it could not write is fetched again next time
         error = ArchiveError(archive_error)
         error.result = result
         raise error
     return result
+
+
+def _documents(crawlers):
+    return sum((c.stats.get_value("ogi/pages") or 0) for c in crawlers.values() if c.stats)
+
+
+def _pages(stats):
+    return sum(s.get("pages", 0) for s in stats.values())
+
+
+def merge_stats(a, b):
+    """One site's counts from two crawl processes, added up (how it ended: the worse)."""
+    if a is None:
+        return dict(b)
+    out = {k: a.get(k, 0) + b.get(k, 0) for k in set(a) | set(b) if k != "finish_reason"}
+    out["finish_reason"] = next((r for r in (a.get("finish_reason"), b.get("finish_reason"))
+                                 if r not in ("finished", None)), a.get("finish_reason") or b.get("finish_reason"))
+    return out

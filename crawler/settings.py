@@ -107,3 +107,10 @@ OGI_MAX_LIST_PAGES = 200
 # Report pages and files a site's crawl may ask for in a run (a list that links one report
 # under endless query strings stops there)
 OGI_MAX_DOCUMENTS = 2000
+# Distributed crawling (crawler/distributed.py): the Redis that the run's crawl processes
+# share, as redis://[:password@]host:6379/0; the environment variable of the same name
+# sets it too.  None: one process, no Redis.
+OGI_REDIS_URL = None
+# With OGI_REDIS_URL: how many crawl processes that join (crawl --join) the coordinator waits
+# for, up to two minutes, before it crawls; others may join later all the same
+OGI_JOINERS = 0

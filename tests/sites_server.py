@@ -37,6 +37,7 @@ Behaviours (a dict; ``serve(dir)`` takes the defaults in SITE_BEHAVIOURS by fold
 - ``fail``: {path: status}: answered with that error status (tests add and remove paths as they go).
 - ``delay``: {path: seconds}: answered after that long (what a slow attachment does); logged
   ``(method, path, "held")`` as it arrives, and again when answered.
+- ``pace``: seconds every answer takes (a slow site, whose work several crawlers can share).
 - ``downloads``: {path or path?query: (file, content type, download name or None)}: a download URL
   that names no file (``/attach/1/<id>``, ``download.jsp?fileId=…``, ``downfile.jsp?…``) answered
   with a (``_``-hidden) file of the site, that content type and, given a name, a
@@ -206,6 +207,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, head_only):
         path, query = self._split()
         b = self.server.behaviours
+        if b.get("pace"):
+            import time
+
+            time.sleep(b["pace"])
         if path in (b.get("delay") or {}):
             import time
 
@@ -426,6 +431,18 @@ def fixture_entry(name, base, site_id=None):
     site = manifest()[name]
     return site_entry(site_id or f"t_{name}", site["name"], [base + u for u in site["start_urls"]], site["cms"],
                       site["region_code"])
+
+
+def serve_registry(names, registry, prefix="t", behaviours=None):
+    """Serve the fixture sites ``names`` (each with ``behaviours`` added to its own) and write
+    their registry entries (ids ``<prefix>_<name>``) to the file ``registry``; returns the servers."""
+    entries, servers = [], []
+    for name in names:
+        server, base = serve(SITES / name, {**copy.deepcopy(SITE_BEHAVIOURS.get(name, {})), **(behaviours or {})})
+        servers.append(server)
+        entries.append(fixture_entry(name, base, f"{prefix}_{name}"))
+    pathlib.Path(registry).write_text("\n".join(entries), encoding="utf-8")
+    return servers
 
 
 def manifest(root=SITES):

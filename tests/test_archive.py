@@ -76,3 +76,31 @@ def test_agency_rows_collect_the_names_seen(db):
                                                          "region_code": "431200", "province": "湖南省"})
     (a,) = list(db.table("agencies").rows)
     assert a["id"] == "a1" and a["name"] == "怀化市财政局" and "市财政局" in a["names_seen"]
+
+
+def test_known_documents_are_kept_as_captures_are_written_and_back_filled(db):
+    """known_documents reads one row a URL (``documents``), kept by note_document and made
+    by the migration from the captures an older archive holds: the same answer either way,
+    a page pending until the report it announces is archived."""
+    from archive.db import m009_known_documents
+    from archive.store import known_documents, note_document
+
+    def capture(url, role, etag=None):
+        row = {"site_id": "s", "url": url, "body": url.encode() + b"!", "role": role, "etag": etag}
+        note_document(db, row, save_capture(db, row)[0])
+
+    capture("http://a/list.html", "list")
+    capture("http://a/r.html", "report", etag='"1"')
+    capture("http://b/r.html", "report", etag='"2"')  # the same report on another host: its latest fetch
+    capture("http://a/p.html?x=1", "page")  # its attachment is not archived: pending
+    capture("http://a/q.html", "page")
+    assert set(known_documents(db, "s")) == {"/r.html"}
+    capture("http://a/q.pdf", "report")
+    (cap, sha), = db.execute("select id, sha256 from captures where url = 'http://a/q.pdf'").fetchall()
+    save_report(db, "s", "http://a/q.html", cap, sha, parsed(), list_title="2020年报")
+    got = known_documents(db, "s")
+    assert set(got) == {"/r.html", "/q.html", "/q.pdf"} and got["/r.html"]["etag"] == '"2"'
+    assert got["/q.html"]["list_title"] == "2020年报" and got["/r.html"]["list_title"] is None
+    db.execute("drop table documents")
+    m009_known_documents(db)
+    assert known_documents(db, "s") == got

@@ -101,7 +101,7 @@ def test_a_full_disk_is_one_line_and_exit_6_and_loses_nothing(registry, tmp_path
         reports = rows(db, "select id, sha256, n_cells from reports order by id")
         assert reports
         filler = disk / "filler"
-        with open(filler, "wb") as f:  # fill the disk to its last byte
+        with open(filler, "wb", buffering=0) as f:  # to its last byte; unbuffered, so closing writes nothing
             with contextlib.suppress(OSError):
                 while True:
                     f.write(b"\0" * 65536)

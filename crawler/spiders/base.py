@@ -184,7 +184,7 @@ class ReportSpider(scrapy.Spider):
         self.known = {}
 
     async def start(self):
-        self.known, retry = self._from_archive()
+        self.known, retry = await self._from_archive()
         # what failed last time is asked for first: a report announced and not archived
         # stays pending until it is (its page is not 'known' either, see known_documents)
         for failure in retry:
@@ -197,23 +197,23 @@ class ReportSpider(scrapy.Spider):
 
     # ---- what the archive already has ------------------------------------------------
 
-    def _from_archive(self):
+    async def _from_archive(self):
         """What the archive holds of this site: (url key → validators and time of fetch of
-        each archived report page and file, the open failures to ask for again)."""
-        import os
+        each archived report page and file, the open failures to ask for again), as the
+        archiver answers (the crawl never opens the archive)."""
+        from archive.db import ArchiveError
+        from crawler.archiver import ArchiverClient, ArchiverDied
 
-        path = self.crawler.settings.get("OGI_ARCHIVE_DB") if self.crawler else None
-        if not path or not os.path.exists(path):
+        if self.crawler is None:
             return {}, []
-        from archive.db import open_archive
-        from archive.store import known_documents, open_failures
-
-        db = open_archive(path)
+        client = ArchiverClient.for_settings(self.crawler.settings)
         try:
-            known = {} if self.crawler.settings.getbool("OGI_REFETCH") else known_documents(db, self.site.id)
-            return known, open_failures(db, self.site.id)
+            return await client.ask(("known", self.site.id, self.crawler.settings.getbool("OGI_REFETCH")))
+        except (ArchiverDied, ArchiveError) as e:  # its documents cannot be archived either: the pipeline says so
+            self.logger.error("what the archive holds of %s is not known: %s", self.site.id, e)
+            return {}, []
         finally:
-            db.close()
+            client.release()
 
     def retry_request(self, failure):
         """A request for a URL that failed in an earlier run, made as it was made then."""
