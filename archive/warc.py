@@ -93,8 +93,17 @@ def _status_line(status):
         return f"{status or 200} Unknown"
 
 
+_PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
+
+
 def _one_line(text):
-    return " ".join(str(text).splitlines())
+    """A header value as a record holds it: one line, ASCII (anything else percent-encoded)."""
+    text = " ".join(str(text).splitlines())
+    if not text.isascii():
+        from urllib.parse import quote
+
+        text = quote(text, safe=_PRINTABLE)
+    return text
 
 
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")

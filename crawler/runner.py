@@ -178,6 +178,26 @@ def crawl_sites(sites, settings, configure=None):
     pending requests and seen URLs in a folder of its own under it, and takes them up again."""
     process = CrawlerProcess(settings)
     crawlers, waiting, resumed = {}, list(sites), set()
+    # Without a JOBDIR, each site's pending requests still wait on disk, in a folder of the
+    # run's own that goes with it: a site's crawl holds in memory only what it is fetching,
+    # not a request for every report its lists name (a TRS list's first page names all its
+    # pages), so a crawl's memory is flat with the size of the sites.  (With OGI_REDIS_URL,
+    # the queue is in Redis.)
+    spill = None
+    if not settings.get("JOBDIR") and not settings.get("OGI_REDIS_URL"):
+        import tempfile
+
+        spill = tempfile.mkdtemp(prefix="ogi-queue-")
+    try:
+        return _crawl_sites(process, crawlers, waiting, resumed, settings, configure, spill)
+    finally:
+        if spill is not None:
+            import shutil
+
+            shutil.rmtree(spill, ignore_errors=True)
+
+
+def _crawl_sites(process, crawlers, waiting, resumed, settings, configure, spill):
 
     def start_next(result=None):
         """Start the next site's crawl (OGI_CONCURRENT_SITES run at once); passes ``result`` on."""
@@ -186,8 +206,8 @@ def crawl_sites(sites, settings, configure=None):
             crawler = process.create_crawler(SPIDERS[site.cms])
             if not site.robots_obey:
                 crawler.settings.set("ROBOTSTXT_OBEY", False, priority="spider")
-            if settings.get("JOBDIR"):  # a folder a site: each site's crawl keeps its own queue and seen URLs
-                jobdir = pathlib.Path(settings.get("JOBDIR")) / site.id
+            if settings.get("JOBDIR") or spill:  # a folder a site: each site's crawl keeps its own queue and seen URLs
+                jobdir = pathlib.Path(settings.get("JOBDIR") or spill) / site.id
                 # above the command line's priority: the process's own settings are merged in again at crawl()
                 crawler.settings.set("JOBDIR", str(jobdir), priority=SITE_PRIORITY)
                 if (jobdir / "requests.seen").exists() and (jobdir / "requests.seen").stat().st_size:

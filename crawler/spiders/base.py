@@ -154,6 +154,12 @@ def is_column_link(text):
     return len(t) <= 24 and bool((COLUMN_TEXT.match(t) and not re.search(r"(?:19|20)\d\d", t)) or YEAR_COLUMN.match(t))
 
 
+# Report pages and files are fetched before further list pages: the crawl holds only the
+# documents of the list pages it has read, not a request for every report of the site (a
+# TRS list's first page names all its pages at once), so its memory is flat with size
+DOCUMENT_PRIORITY = 50
+
+
 class ReportSpider(scrapy.Spider):
     """The shared behaviour; the runnable spiders are the families in families.py."""
 
@@ -272,6 +278,7 @@ class ReportSpider(scrapy.Spider):
                                     "followed: %s", limit, url)
             return None
         self.documents += 1
+        kw.setdefault("priority", DOCUMENT_PRIORITY)
         return self.follow(response, url, callback=callback, cb_kwargs=cb_kwargs, **kw)
 
     def not_modified(self, response, role, listing=None, page=None):
