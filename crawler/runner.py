@@ -198,6 +198,7 @@ def crawl_sites(sites, settings, configure=None):
 
 
 def _crawl_sites(process, crawlers, waiting, resumed, settings, configure, spill):
+    total = len(waiting)
 
     def start_next(result=None):
         """Start the next site's crawl (OGI_CONCURRENT_SITES run at once); passes ``result`` on."""
@@ -232,7 +233,7 @@ def _crawl_sites(process, crawlers, waiting, resumed, settings, configure, spill
 
     if configure is not None:
         reactor.callLater(0, configure, None, None)  # inside the running event loop
-    progress = _progress(crawlers, len(sites)) if sys.stderr.isatty() else None
+    progress = _progress(crawlers, total) if sys.stderr.isatty() else None
     process.start()
     if progress is not None:
         sys.stderr.write("\r\033[K")
