@@ -146,7 +146,9 @@ class ArchiverClient:
         try:
             self._send(("open", ch, site))
         except ArchiverDied:  # the site learns of it as it hands documents over, and at its close
-            self.channels[ch]["done"].set_result(None)
+            done = self.channels[ch]["done"]
+            if not done.done():  # (learning of the death, _died has set it already)
+                done.set_result(None)
         return ch
 
     def archive(self, ch, item):

@@ -233,7 +233,8 @@ def trial(registry, db, want, rng, refetch=False, max_delay=2.5):
         problems.append(f"orphans after the clean run: {sorted(left.values())}")
     for name, text in (("killed", err.decode()), ("clean", cerr.decode())):
         if "Traceback" in text:
-            problems.append(f"a traceback on the {name} run's stderr: {text[text.index('Traceback'):][:1500]}")
+            tb = text[text.index('Traceback'):]
+            problems.append(f"a traceback on the {name} run's stderr: {tb[:300]} … {tb[-1200:]}")
     problems += check(db, want)
     return {"killed": killed, "delay": round(delay, 2), "exit": proc.returncode, "problems": problems}
 
