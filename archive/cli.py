@@ -388,7 +388,7 @@ def reparse(db, since, site, status, workers, seconds, memory_mb):
 
 def reparse_summary(db_path, run):
     """What a re-parse did, in lines: its counts, then the reports it changed (the first 20)."""
-    import sqlite3
+    from .db import read_only
 
     rate = run["reports"] / run["seconds"] if run["seconds"] else 0
     lines = [
@@ -398,7 +398,7 @@ def reparse_summary(db_path, run):
         f"checks:         {run['checks_newly_failing']} newly failing",
         f"parse errors:   {run['errors']}",
     ]
-    conn = sqlite3.connect(f"file:{pathlib.Path(db_path).resolve()}?mode=ro", uri=True)
+    conn = read_only(db_path)
     shown = conn.execute(
         "select r.id, coalesce(r.title, r.url), x.cells_added, x.cells_removed, x.cells_changed, "
         "x.checks_newly_failing from reparse_changes x join reports r on r.id = x.report_id where x.reparse_id = ? "
@@ -449,8 +449,10 @@ def _archive_file(db, command):
         sys.exit(EXIT_BAD_INPUT)
     import sqlite3
 
+    from .db import read_only
+
     try:
-        conn = sqlite3.connect(f"file:{pathlib.Path(db).resolve()}?mode=ro", uri=True)
+        conn = read_only(db)
         conn.execute("select 1 from captures limit 1")
     except sqlite3.DatabaseError as e:
         click.echo(f"ogi-archive {command}: {db} is not an archive ({e})", err=True)

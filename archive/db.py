@@ -308,6 +308,11 @@ def _disk_note(path):
     return f" (the disk is full: {free:,} bytes free)" if free < 1 << 20 else ""
 
 
+def read_only(path):
+    """A read-only connection to the archive at ``path`` (it is never migrated or written)."""
+    return sqlite3.connect(f"file:{pathlib.Path(path).resolve()}?mode=ro", uri=True)
+
+
 def open_archive(path):
     """The archive at ``path`` (created if missing), migrated to the current schema.
     Raises :class:`ArchiveError` when it cannot be."""

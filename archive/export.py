@@ -13,7 +13,7 @@ import pathlib
 
 from pipelines import formats as F
 
-from .warc import open_reader, read_record, warc_dir
+from .warc import open_reader, read_record, record_bytes, warc_dir
 
 
 class ExportError(RuntimeError):
@@ -147,7 +147,7 @@ def export_warc(db, db_path, out, site=None, run=None):
                 if file is None:
                     continue
                 if kind == "response" or sha in written_payloads:
-                    fh.write(_bytes(folder, file, offset, length + (request_length or 0)))
+                    fh.write(record_bytes(folder, file, offset, length + (request_length or 0)))
                 else:  # a revisit of a response this file lacks: written as a response
                     capture = read(cid)
                     request = _request_headers(folder, file, offset + length, request_length)
@@ -160,18 +160,6 @@ def export_warc(db, db_path, out, site=None, run=None):
                 written_payloads.add(sha)
                 n += 1
     return n
-
-
-def _bytes(folder, file, offset, length):
-    path = pathlib.Path(folder) / file
-    if not path.exists():
-        path = path.with_name(path.name + ".open")
-    with open(path, "rb") as fh:
-        fh.seek(offset)
-        data = fh.read(length)
-    if len(data) != length:
-        raise ExportError(f"{path}: the records at {offset} are cut short")
-    return data
 
 
 def _request_headers(folder, file, offset, length):

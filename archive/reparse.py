@@ -44,8 +44,8 @@ def parse_stored(db_path, warc_folder, report, where, sha256, args, kw):
     only ever writes reports already compared).  Returns (None, None) when nothing differs,
     else (the parse, what changed): an unchanged report costs the writer nothing."""
     import hashlib
-    import sqlite3
 
+    from archive.db import read_only
     from archive.warc import read_record
     from pipelines.report import parse_for_archive, unparsed
 
@@ -56,9 +56,8 @@ def parse_stored(db_path, warc_folder, report, where, sha256, args, kw):
         parsed = parse_for_archive(body, *args, **kw)
     db = _READERS.get(db_path)
     if db is None:
-        db = _READERS[db_path] = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    change, differs = compare(db, report, parsed)
-    return (parsed, change) if differs else (None, {"status_after": change["status_after"]})
+        db = _READERS[db_path] = read_only(db_path)
+    return _compared(db, report, parsed)
 
 
 def _filters(since, site, status):
@@ -343,6 +342,8 @@ def reparse(db_path, workers=None, since=None, site=None, status="all", progress
 
 
 def _compared(db, report, parsed):
+    """(the parse, what changed) when it differs from the report's current one, else
+    (None, its status): what the writer is given."""
     change, differs = compare(db, report, parsed)
     return (parsed, change) if differs else (None, {"status_after": change["status_after"]})
 
@@ -355,11 +356,11 @@ class _ThreadConnection:
         self.local = threading.local()
 
     def execute(self, *args):
-        import sqlite3
+        from .db import read_only
 
         conn = getattr(self.local, "conn", None)
         if conn is None:
-            conn = self.local.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            conn = self.local.conn = read_only(self.path)
         return conn.execute(*args)
 
 

@@ -346,10 +346,8 @@ class Capture:
     file_name: str
 
 
-def read_record(directory, file, offset, length):
-    """(WARC headers, HTTP status and headers, payload bytes) of the record at ``offset``."""
-    from warcio.archiveiterator import ArchiveIterator
-
+def record_bytes(directory, file, offset, length):
+    """The stored bytes (gzip members) from ``offset`` in a WARC file of ``directory``."""
     path = pathlib.Path(directory) / file
     if not path.exists() and path.with_name(path.name + OPEN).exists():
         path = path.with_name(path.name + OPEN)  # still being written
@@ -361,6 +359,15 @@ def read_record(directory, file, offset, length):
         raise WarcError(f"{path}: {e.strerror or e}") from None
     if len(data) != length:
         raise WarcError(f"{path}: the record at {offset} is cut short ({len(data)} of {length} bytes)")
+    return data
+
+
+def read_record(directory, file, offset, length):
+    """(WARC headers, HTTP status and headers, payload bytes) of the record at ``offset``."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    path = pathlib.Path(directory) / file
+    data = record_bytes(directory, file, offset, length)
     try:
         record = next(iter(ArchiveIterator(io.BytesIO(data))))
         payload = record.raw_stream.read()
@@ -373,9 +380,9 @@ def open_reader(db):
     """A function ``capture id → Capture`` reading the WARC folder of the archive ``db``
     (a connection, a sqlite-utils Database, or the archive's path)."""
     if isinstance(db, (str, os.PathLike)):
-        import sqlite3
+        from .db import read_only
 
-        db = sqlite3.connect(f"file:{pathlib.Path(db).resolve()}?mode=ro", uri=True)
+        db = read_only(db)
     path = db_file(db)
     if path is None:
         raise WarcError("an archive in memory has no WARC folder")

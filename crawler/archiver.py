@@ -146,9 +146,7 @@ class ArchiverClient:
         try:
             self._send(("open", ch, site))
         except ArchiverDied:  # the site learns of it as it hands documents over, and at its close
-            done = self.channels[ch]["done"]
-            if not done.done():  # (learning of the death, _died has set it already)
-                done.set_result(None)
+            _settle(self.channels[ch]["done"])
         return ch
 
     def archive(self, ch, item):
@@ -234,9 +232,7 @@ class ArchiverClient:
                 for key, n in counts.items():
                     stats.inc_value(f"ogi/{key}", n)
         elif kind == "done":
-            done = self.channels[rest[0]]["done"]
-            if not done.done():
-                done.set_result(None)
+            _settle(self.channels[rest[0]]["done"])
         elif kind in ("answer", "refused"):
             future = self.questions.get(rest[0])
             if future is not None and not future.done():
@@ -252,8 +248,14 @@ class ArchiverClient:
     def _died(self, why=None):
         self.failure = ArchiverDied(why or self.link.gone())
         for waiting in [c["done"] for c in self.channels.values()] + list(self.questions.values()):
-            if waiting is not None and not waiting.done():  # each learns of it where it waits
-                waiting.set_result(None)
+            if waiting is not None:  # each learns of it where it waits
+                _settle(waiting)
+
+
+def _settle(future):
+    """Wake what waits on ``future`` (once: the archiver's end may have woken it already)."""
+    if not future.done():
+        future.set_result(None)
 
 
 def sender_name():

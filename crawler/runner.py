@@ -176,29 +176,33 @@ def crawl_sites(sites, settings, configure=None):
     called inside the event loop, once, with None for the site before any.  Returns
     ({site id: crawler}, [sites not started]).  With JOBDIR, each site's crawl keeps its
     pending requests and seen URLs in a folder of its own under it, and takes them up again."""
+    with _pending_requests_folder(settings) as spill:
+        return _crawl_sites(sites, settings, configure, spill)
+
+
+@contextlib.contextmanager
+def _pending_requests_folder(settings):
+    """Without a JOBDIR, each site's pending requests still wait on disk, in a folder of the
+    run's own that goes with it: a site's crawl holds in memory only what it is fetching,
+    not a request for every report its lists name (a TRS list's first page names all its
+    pages), so a crawl's memory is flat with the size of the sites.  (With OGI_REDIS_URL,
+    the queue is in Redis.)  Yields the folder, or None."""
+    if settings.get("JOBDIR") or settings.get("OGI_REDIS_URL"):
+        yield None
+        return
+    import shutil
+    import tempfile
+
+    spill = tempfile.mkdtemp(prefix="ogi-queue-")
+    try:
+        yield spill
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _crawl_sites(sites, settings, configure, spill):
     process = CrawlerProcess(settings)
     crawlers, waiting, resumed = {}, list(sites), set()
-    # Without a JOBDIR, each site's pending requests still wait on disk, in a folder of the
-    # run's own that goes with it: a site's crawl holds in memory only what it is fetching,
-    # not a request for every report its lists name (a TRS list's first page names all its
-    # pages), so a crawl's memory is flat with the size of the sites.  (With OGI_REDIS_URL,
-    # the queue is in Redis.)
-    spill = None
-    if not settings.get("JOBDIR") and not settings.get("OGI_REDIS_URL"):
-        import tempfile
-
-        spill = tempfile.mkdtemp(prefix="ogi-queue-")
-    try:
-        return _crawl_sites(process, crawlers, waiting, resumed, settings, configure, spill)
-    finally:
-        if spill is not None:
-            import shutil
-
-            shutil.rmtree(spill, ignore_errors=True)
-
-
-def _crawl_sites(process, crawlers, waiting, resumed, settings, configure, spill):
-    total = len(waiting)
 
     def start_next(result=None):
         """Start the next site's crawl (OGI_CONCURRENT_SITES run at once); passes ``result`` on."""
@@ -233,7 +237,7 @@ def _crawl_sites(process, crawlers, waiting, resumed, settings, configure, spill
 
     if configure is not None:
         reactor.callLater(0, configure, None, None)  # inside the running event loop
-    progress = _progress(crawlers, total) if sys.stderr.isatty() else None
+    progress = _progress(crawlers, len(sites)) if sys.stderr.isatty() else None
     process.start()
     if progress is not None:
         sys.stderr.write("\r\033[K")
