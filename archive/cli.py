@@ -329,6 +329,10 @@ def datasette_metadata(db_name="archive"):
 
     meta = yaml.safe_load((pathlib.Path(__file__).parent / "datasette" / "metadata.yaml").read_text(encoding="utf-8"))
     meta["databases"] = {db_name: meta["databases"]["archive"]}
+    for board in meta.get("plugins", {}).get("datasette-dashboards", {}).values():
+        for chart in board.get("charts", {}).values():
+            if chart.get("db") == "archive":
+                chart["db"] = db_name
     return meta
 
 
