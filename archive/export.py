@@ -13,6 +13,7 @@ import pathlib
 
 from pipelines import formats as F
 
+from .store import whole_number
 from .warc import open_reader, read_record, record_bytes, warc_dir
 
 
@@ -73,11 +74,6 @@ CELLS_SQL = ("select c.report_id, r.site_id, r.agency, r.agency_id, r.province, 
              "c.column_key")
 
 
-def _number(value):
-    """4.0 → 4: a count is written as the whole number it is."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
 def export_csv(db, folder):
     """Write ``cells.csv`` and ``reports.csv`` into ``folder``; returns {file: rows}."""
     folder = pathlib.Path(folder)
@@ -95,7 +91,7 @@ def export_csv(db, folder):
                 out.writerow(header)
                 n = 0
                 for row in cur:  # row by row: flat memory however large the archive
-                    out.writerow([_number(v) for v in row])
+                    out.writerow([whole_number(v) for v in row])
                     n += 1
         except OSError as e:
             raise ExportError(f"cannot write {folder / name}: {e.strerror or e}") from None

@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 
-from .store import ARCHIVE_ROWS, REPORT_FIELDS, now, write_parse
+from .store import ARCHIVE_ROWS, NUMBER_FIELDS, REPORT_FIELDS, now, whole_number, write_parse
 
 CHUNK = 200  # reports read from the archive at a time
 BATCH = 50  # parses written a transaction
@@ -151,12 +151,12 @@ def _canonical(rows, table):
 
 
 def _sql_value(table, field, value):
-    """A value as the column it goes to gives it back (REAL columns: floats; ok and
-    uncertain: 0/1; other numbers as they are)."""
+    """A value as the column it goes to gives it back (figures in NUMERIC columns: whole
+    numbers as integers; ok and uncertain: 0/1; other numbers as they are)."""
     if value is None:
         return None
-    if field in ("value", "expected", "actual") and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+    if field in NUMBER_FIELDS and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return whole_number(value)
     if field in ("ok", "uncertain"):
         return int(bool(value))
     return value

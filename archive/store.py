@@ -277,15 +277,32 @@ def write_parse(db, rid, parsed, version, capture_id, reparse_id=None):
     return db.execute("select last_insert_rowid()").fetchone()[0]
 
 
+# the fields that hold a figure: a whole one is written as an integer (4, not 4.0)
+NUMBER_FIELDS = ("value", "expected", "actual")
+
+
+def whole_number(value):
+    """4.0 → 4: a count is written as the whole number it is (5.19 stays 5.19)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def rows_json(rows, fields):
-    """Dicts to the JSON array of arrays that :func:`save_report` unpacks."""
+    """Dicts to the JSON array of arrays that :func:`save_report` unpacks; figures that are
+    whole numbers as integers."""
     from operator import itemgetter
 
     pick = itemgetter(*fields)
     try:
-        return json.dumps([pick(r) for r in rows], ensure_ascii=False)  # tuples: JSON arrays
+        picked = [pick(r) for r in rows]
     except KeyError:  # rows made elsewhere (an older parse) may lack the newer fields
-        return json.dumps([[r.get(f) for f in fields] for r in rows], ensure_ascii=False)
+        picked = [[r.get(f) for f in fields] for r in rows]
+    numbers = [i for i, f in enumerate(fields) if f in NUMBER_FIELDS]
+    if numbers:
+        picked = [list(r) for r in picked]
+        for r in picked:
+            for i in numbers:
+                r[i] = whole_number(r[i])
+    return json.dumps(picked, ensure_ascii=False)  # tuples and lists: JSON arrays
 
 
 def _freeze_version(db, report):

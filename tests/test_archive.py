@@ -104,3 +104,15 @@ def test_known_documents_are_kept_as_captures_are_written_and_back_filled(db):
     db.execute("drop table documents")
     m009_known_documents(db)
     assert known_documents(db, "s") == got
+
+
+def test_whole_figures_are_written_as_integers(db):
+    """A count is 4, not 4.0, from the writer on (and so in Datasette, the CSV, a re-parse's
+    comparison); a fraction stays one."""
+    from archive.store import rows_json
+
+    cells = [{"table": "active", "row": "fees", "column": "amount", "value": v, "unit": "万元", "raw": str(v)}
+             for v in (4.0, 5.19, 51900.0, -3.0)]
+    assert rows_json(cells, ("value", "raw")) == '[[4, "4.0"], [5.19, "5.19"], [51900, "51900.0"], [-3, "-3.0"]]'
+    checks = [{"rule": "r", "subject": "s", "ok": True, "expected": 11.0, "actual": 10.5}]
+    assert rows_json(checks, ("rule", "expected", "actual")) == '[["r", 11, 10.5]]'
