@@ -274,6 +274,90 @@ def m009_known_documents(db):
         note_document(db, row, row["id"])
 
 
+# reports' columns as a reader meets them (Datasette, select *): what the report is, its parse's
+# outcome, where it stands and where it came from; then its JSON lists, texts and hash
+REPORT_COLUMN_ORDER = (
+    "title", "agency", "report_year", "published_at", "format_version", "kind", "parse_status", "n_cells",
+    "n_checks_failed", "id", "province", "prefecture", "county", "level", "agency_kind", "agency_id", "region_code",
+    "site_id", "url", "list_title", "version", "first_seen", "last_seen", "removed_at", "run_id", "capture_id",
+    "parse_error", "title_original", "title_script", "script", "agency_from", "published_from", "source", "index_no",
+    "doc_no", "category", "published_candidates", "warnings", "text", "text_original", "sha256",
+)
+# the columns that hold a figure: NUMERIC, so a count is stored (and shown) as the integer it is
+NUMBER_COLUMNS = {"cells": ("value",), "cells_previous": ("value",), "checks": ("expected", "actual"),
+                  "checks_previous": ("expected", "actual")}
+
+
+@migrations()
+def m011_readable_archive(db):
+    """The archive as a reader meets it: ``reports``' columns in the order of
+    :data:`REPORT_COLUMN_ORDER`; figures (cells' values, checks' expected and actual) in
+    NUMERIC columns, so that 4 is 4 and 5.19 stays 5.19; a foreign key on every column that
+    names a row of another table (Datasette links it and shows its label); an index on
+    reports.published_at (Datasette lists the latest first); and ``cell_keys``, the
+    template's wording of every canonical key (pipelines/formats.py).  Every row is kept,
+    in one transaction: each table is rebuilt by one INSERT … SELECT."""
+    db.table("reports").transform(
+        column_order=[c for c in REPORT_COLUMN_ORDER if c in db.table("reports").columns_dict],
+        add_foreign_keys=[("agency_id", "agencies", "id"), ("run_id", "crawl_runs", "id"),
+                          ("sha256", "payloads", "sha256")],
+    )
+    db.table("reports").create_index(["published_at"])
+    db.table("report_versions").transform(add_foreign_keys=[("sha256", "payloads", "sha256")])
+    for table, columns in NUMBER_COLUMNS.items():
+        _rebuild_without_rowid(db, table, types=dict.fromkeys(columns, "NUMERIC"))
+    # documents.report_id is left unlinked: a page's report is named before it is archived
+    _rebuild_without_rowid(db, "documents", foreign_keys={"site_id": ("sites", "id")})
+    db.execute("create table cell_keys (id integer primary key, format_version text, table_key text, row_key text, "
+               "column_key text, table_label text, row_group text, row_label text, column_group text, "
+               "column_label text, row_order integer, column_order integer)")
+    db.execute("create unique index cell_keys_key on cell_keys (format_version, table_key, row_key, column_key)")
+    write_cell_keys(db)
+
+
+def _rebuild_without_rowid(db, table, types=None, foreign_keys=None):
+    """Rebuild a WITHOUT ROWID table (which sqlite-utils' transform cannot) with some columns'
+    types changed (``{column: type}``) or foreign keys added (``{column: (table, column)}``):
+    the same columns, primary key and rows, copied by one INSERT … SELECT."""
+    columns = db.execute(f"pragma table_info([{table}])").fetchall()  # cid, name, type, notnull, default, pk
+    links = {fk[3]: (fk[2], fk[4]) for fk in db.execute(f"pragma foreign_key_list([{table}])")}
+    links.update(foreign_keys or {})
+    types = types or {}
+    defs = [f"[{name}] {types.get(name, kind)}" + (f" references [{links[name][0]}]([{links[name][1]}])"
+                                                      if name in links else "")
+            for _, name, kind, *_ in columns]
+    pk = ", ".join(f"[{c[1]}]" for c in sorted((c for c in columns if c[5]), key=lambda c: c[5]))
+    names = ", ".join(f"[{c[1]}]" for c in columns)
+    indexes = [sql for (sql,) in db.execute("select sql from sqlite_master where type = 'index' and tbl_name = ? "
+                                            "and sql is not null", [table])]
+    db.execute(f"create table [{table}_m011] ({', '.join(defs)}, primary key ({pk})) without rowid")
+    db.execute(f"insert into [{table}_m011] ({names}) select {names} from [{table}]")
+    db.execute(f"drop table [{table}]")
+    legacy = db.execute("pragma legacy_alter_table").fetchone()[0]
+    db.execute("pragma legacy_alter_table = on")  # a view naming the table is left as it is (sqlite-utils does so)
+    db.execute(f"alter table [{table}_m011] rename to [{table}]")
+    db.execute(f"pragma legacy_alter_table = {int(legacy)}")
+    for sql in indexes:
+        db.execute(sql)
+
+
+def write_cell_keys(db):
+    """``cell_keys`` as pipelines/formats.py declares the keys now (rewritten when it differs)."""
+    from pipelines.formats import cell_keys
+
+    rows = [{"id": i, **k} for i, k in enumerate(cell_keys(), 1)]
+    cur = db.execute("select * from cell_keys order by id")
+    names = [d[0] for d in cur.description]
+    if [dict(zip(names, r)) for r in cur.fetchall()] == rows:
+        return False
+    with db.atomic():
+        db.execute("delete from cell_keys")
+        for row in rows:
+            db.execute(f"insert into cell_keys ({', '.join(row)}) values ({', '.join('?' * len(row))})",
+                       list(row.values()))
+    return True
+
+
 class ArchiveError(RuntimeError):
     """The archive cannot be opened or written (a full disk, a read-only file or folder, a
     file that is not an archive); the message says which file and why, in a line."""
@@ -323,6 +407,7 @@ def open_archive(path):
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA busy_timeout=30000")
         migrations.apply(db)
+        write_cell_keys(db)  # pipelines/formats.py may declare more keys than when it was made
         _reclaim(db)
     return db
 

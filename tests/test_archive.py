@@ -106,6 +106,132 @@ def test_known_documents_are_kept_as_captures_are_written_and_back_filled(db):
     assert known_documents(db, "s") == got
 
 
+# ---- m011: an archive made before it, migrated -----------------------------------------------
+
+def _m010_archive(demo, path):
+    """An archive at m010, its schema made by m001–m010 themselves, holding the demo crawl's
+    rows (figures as the REAL columns of then stored them: 4.0) and a row in each table the
+    crawl leaves empty (a failure, a copy, a re-parse that kept a previous parse)."""
+    from sqlite_utils import Database
+
+    from archive.store import record_failure
+
+    db = Database(path)
+    migrations.apply(db, stop_before="m011_readable_archive")
+    db.execute("attach database ? as demo", [str(demo)])
+    for table in db.table_names():
+        if table == "_sqlite_migrations":
+            continue
+        names = ", ".join(f"[{c}]" for c in db.table(table).columns_dict)
+        db.execute(f"insert into main.[{table}] ({names}) select {names} from demo.[{table}]")
+    db.conn.commit()
+    db.execute("detach database demo")
+    rid, pid, cap = db.execute("select r.id, p.id, r.capture_id from reports r join parses p on p.report_id = r.id "
+                               "limit 1").fetchone()
+    with db.atomic():
+        record_failure(db, {"site_id": "js_hongze", "url": "http://x/a.pdf", "fetch_role": "attachment",
+                            "kind": "http", "status": 503, "reason": "HTTP 503", "request": {"page_url": "http://x/"}})
+        db.execute("insert into report_copies values (?, 'http://x/copy.html', ?, '2026-01-01T00:00:00+00:00')",
+                   [rid, cap])
+        db.execute("insert into reparse_runs (started_at, status, parser, reports, changed) "
+                   "values ('2026-01-01', 'ok', 'test', 5, 1)")
+        db.execute("insert into cells_previous select ?, report_id, table_key, row_key, column_key, value, unit, raw, "
+                   "label, header, via, uncertain from cells where report_id = ?", [pid, rid])
+        db.execute("insert into checks_previous select ?, report_id, rule, subject, ok, expected, actual from checks "
+                   "where report_id = ?", [pid, rid])
+        db.execute("insert into reparse_changes (reparse_id, report_id, parse_id, previous_parse_id, cells_changed) "
+                   "values (1, ?, ?, ?, 2)", [rid, pid, pid])
+        # figures no crawl of the demo gives: a huge one, a blank one, a negative fraction
+        for column, value in (("huge", 1e20), ("blank", None), ("negative", -0.5)):
+            db.execute("insert into cells (report_id, table_key, row_key, column_key, value, raw) "
+                       "values (?, 'legacy', '测试', ?, ?, ?)", [rid, column, value, str(value)])
+    db.close()
+
+
+def _everything(path):
+    """Every table's rows (a multiset of rows, whatever their order), its columns, its indexes."""
+    import collections
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    out = {}
+    for (table,) in conn.execute("select name from sqlite_master where type = 'table' and name not like 'sqlite_%'"):
+        cur = conn.execute(f"select * from [{table}]")
+        names = [d[0] for d in cur.description]
+        out[table] = {"rows": collections.Counter(tuple(sorted(zip(names, r))) for r in cur),
+                      "columns": sorted(names)}
+    out["_indexes"] = {name: sql for name, sql in conn.execute("select name, sql from sqlite_master "
+                                                               "where type = 'index'")}
+    conn.close()
+    return out
+
+
+def test_m011_migrates_an_older_archive_keeping_every_row(demo_db, tmp_path):
+    import sqlite3
+
+    from archive.db import NUMBER_COLUMNS, REPORT_COLUMN_ORDER
+
+    old = tmp_path / "old.db"
+    _m010_archive(demo_db[0], old)
+    before = _everything(old)
+    assert all(before[t]["rows"] for t in before if t not in ("_indexes", "cell_keys")), \
+        [t for t in before if not before[t]["rows"]]
+    conn = sqlite3.connect(old)
+    assert conn.execute("select count(*) from cells where typeof(value) = 'real'").fetchone()[0] > 900  # as of m010
+    conn.close()
+
+    open_archive(old).close()
+    after = _everything(old)
+    assert set(after) == set(before) | {"cell_keys"}
+    for table in before:
+        if table != "_indexes" and table != "_sqlite_migrations":
+            assert after[table] == before[table], table  # 4 == 4.0: the same figures, now integers
+    assert set(before["_indexes"]) <= set(after["_indexes"])
+    assert {n: s for n, s in after["_indexes"].items() if n in before["_indexes"] and s} == \
+        {n: s for n, s in before["_indexes"].items() if s}
+
+    conn = sqlite3.connect(old)
+    assert [r[1] for r in conn.execute("pragma table_info(reports)")] == list(REPORT_COLUMN_ORDER)
+    for table, columns in NUMBER_COLUMNS.items():
+        for column in columns:
+            kinds = dict(conn.execute(f"select typeof({column}), count(*) from {table} group by 1").fetchall())
+            # real: only what is no whole number SQLite's integers hold (a fraction, 1e20)
+            fractions = conn.execute(f"select count(*) from {table} where {column} != cast({column} as integer)"
+                                     ).fetchone()[0]
+            assert kinds.get("integer") and kinds.get("real", 0) == fractions, (table, kinds)
+    assert conn.execute("select value, typeof(value) from cells where column_key = 'huge'").fetchone() == (1e20, "real")
+    assert conn.execute("select value from cells where column_key = 'negative'").fetchone() == (-0.5,)
+    assert conn.execute("select value from cells where row_key = 'new_received' and value = 5.0 limit 1").fetchone() \
+        == (5,)
+    links = {(t, fk[3]): (fk[2], fk[4]) for (t,) in conn.execute("select name from sqlite_master where type = 'table'")
+             for fk in conn.execute(f"pragma foreign_key_list([{t}])")}
+    assert {("reports", "agency_id"): ("agencies", "id"), ("reports", "run_id"): ("crawl_runs", "id"),
+            ("reports", "sha256"): ("payloads", "sha256"), ("report_versions", "sha256"): ("payloads", "sha256"),
+            ("documents", "site_id"): ("sites", "id"), ("cells", "report_id"): ("reports", "id"),
+            ("checks_previous", "parse_id"): ("parses", "id")}.items() <= links.items()
+    assert conn.execute("pragma foreign_key_check").fetchall() == []  # every link leads to its row
+    assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
+    assert conn.execute("select count(*) from cell_keys").fetchone()[0] > 400
+    conn.close()
+
+
+def test_m011_that_fails_leaves_the_archive_as_it_was(demo_db, tmp_path, monkeypatch):
+    """One transaction: a migration that fails half-way (here: its last step) changes nothing."""
+    from archive import db as archive_db
+
+    old = tmp_path / "old.db"
+    _m010_archive(demo_db[0], old)
+    before = _everything(old)
+
+    def fails(db):
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(archive_db, "write_cell_keys", fails)
+    with pytest.raises(RuntimeError, match="the disk went away"):
+        open_archive(old)
+    assert _everything(old) == before
+
+
 def test_whole_figures_are_written_as_integers(db):
     """A count is 4, not 4.0, from the writer on (and so in Datasette, the CSV, a re-parse's
     comparison); a fraction stays one."""
@@ -116,3 +242,8 @@ def test_whole_figures_are_written_as_integers(db):
     assert rows_json(cells, ("value", "raw")) == '[[4, "4.0"], [5.19, "5.19"], [51900, "51900.0"], [-3, "-3.0"]]'
     checks = [{"rule": "r", "subject": "s", "ok": True, "expected": 11.0, "actual": 10.5}]
     assert rows_json(checks, ("rule", "expected", "actual")) == '[["r", 11, 10.5]]'
+    cap, sha = save_capture(db, {"site_id": "s", "url": "http://a/r", "body": b"v1", "role": "report"})
+    save_report(db, "s", "http://a/r", cap, sha, {**parsed(), "cells": [{**c, "row": str(i)} for i, c in
+                                                                        enumerate(cells)]})
+    assert db.execute("select value, typeof(value) from cells order by row_key").fetchall() == [
+        (4, "integer"), (5.19, "real"), (51900, "integer"), (-3, "integer")]
