@@ -336,6 +336,40 @@ def datasette_metadata(db_name="archive"):
     return meta
 
 
+@cli.command("schema-doc")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when the page is not what it would write.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=pathlib.Path),
+              help="The page to write  [default: docs/schema.md of this checkout]")
+def schema_doc(check, out):
+    """Write docs/schema.md: every table, view and column of the archive from the Datasette
+    metadata (archive/datasette/metadata.yaml), every key of cells with the template's
+    wording from pipelines/formats.py.
+
+    Exits 2, writing nothing, when the metadata leaves a table or column of a fresh archive
+    undescribed, or describes one it does not have; with --check, 1 when the page is not
+    what it would write.
+
+    Example:
+
+        ogi-archive schema-doc --check
+    """
+    from . import schema_doc as doc
+
+    out = out or doc.DOC
+    try:
+        if check:
+            wrong = doc.check(out)
+            if wrong:
+                _exit(f"ogi-archive schema-doc: {wrong}", 1)
+            click.echo(f"{out} is up to date")
+        else:
+            click.echo(f"{out} {'written' if doc.write(out) else 'was up to date'}")
+    except doc.SchemaDocError as e:
+        _exit(f"ogi-archive schema-doc: {e}", EXIT_BAD_INPUT)
+    except OSError as e:
+        _exit(f"ogi-archive schema-doc: cannot write {out}: {e.strerror or e}", EXIT_BAD_INPUT)
+
+
 @cli.command()
 @click.option("--db", default="archive.db", show_default=True, type=click.Path(dir_okay=False), help="The archive.")
 @click.option("--since", metavar="DATE", help="Only reports whose capture was fetched on or after this date (YYYY-MM-DD).")
