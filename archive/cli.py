@@ -296,13 +296,29 @@ def demo(db, settings):
         sys.exit(EXIT_SITE_FAILED)
 
 
+# Datasette's settings for the archive (ogi-archive serve; the tests serve it so too)
+SQL_TIME_LIMIT_MS = 3000  # a query over every report's text ends well inside it on 20,000 reports
+
+
 @cli.command()
-@click.argument("db", default="archive.db", type=click.Path(dir_okay=False))
+@click.argument("db", default="archive.db", type=click.Path(path_type=pathlib.Path))
 @click.option("-p", "--port", default=8001, show_default=True)
 @click.option("-h", "--host", default="127.0.0.1", show_default=True)
+@click.option("--sql-time-limit-ms", default=SQL_TIME_LIMIT_MS, show_default=True, type=click.IntRange(min=1),
+              help="Time a query may take before Datasette stops it.")
+@click.option("--live", is_flag=True, help="Serve an archive a crawl writes to while it is served: read-only, "
+              "not immutable, so each run's reports show as they are committed.")
 @click.option("--open", "open_browser", is_flag=True, help="Open a browser.")
-def serve(db, port, host, open_browser):
-    """Datasette on the archive, with the project's metadata, canned queries and plugin.
+def serve(db, port, host, sql_time_limit_ms, live, open_browser):
+    """Datasette on the archive, read-only and immutable, with the project's metadata, canned
+    queries and plugin.
+
+    Immutable: Datasette reads the file as one that does not change (counts once, caches), so
+    no crawl may write it while it is served; a crawl running, or one that left changes in
+    the archive's -wal, is one line and exit 4 (the changes are first written into the file
+    when no crawl holds it).  --live serves an archive that a crawl writes to (read-only).
+    A file that is no archive (missing, a folder, empty, truncated, something else) is one
+    line and exit 2.
 
     Example:
 
@@ -310,17 +326,56 @@ def serve(db, port, host, open_browser):
     """
     import os
 
-    if not pathlib.Path(db).exists():
-        click.echo(f"ogi-archive serve: no archive at {db}; run 'ogi-archive demo' or 'ogi-archive crawl' first", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+    from .db import archive_problem
+
+    problem = archive_problem(db)
+    if problem:
+        hint = "; run 'ogi-archive demo' or 'ogi-archive crawl' first" if problem.startswith("no archive") else ""
+        _exit(f"ogi-archive serve: {problem}{hint}", EXIT_BAD_INPUT)
+    if not live:
+        _still(db)
     # the project's plugin (archive.datasette.plugin) is registered as a datasette entry point;
     # the metadata names the database by its file's stem, as Datasette does
     meta_path = pathlib.Path(tempfile.mkdtemp(prefix="ogi-archive-")) / "metadata.json"
-    meta_path.write_text(json.dumps(datasette_metadata(pathlib.Path(db).stem), ensure_ascii=False), encoding="utf-8")
-    args = [sys.executable, "-m", "datasette", "serve", str(db), "-m", str(meta_path), "--port", str(port), "--host", host]
+    meta_path.write_text(json.dumps(datasette_metadata(db.stem), ensure_ascii=False), encoding="utf-8")
+    args = [sys.executable, "-m", "datasette", "serve", *([str(db)] if live else ["-i", str(db)]),
+            "-m", str(meta_path), "--port", str(port), "--host", host,
+            "--setting", "sql_time_limit_ms", str(sql_time_limit_ms)]
     if open_browser:
         args.append("--open")
     os.execvp(args[0], args)
+
+
+def _still(db):
+    """Before an immutable serve: no crawl is writing the archive, and its -wal holds nothing
+    that immutable reading would miss (written into the file here, under the archive's lock);
+    else one line and exit 4 (or 6 when the -wal cannot be written into the file)."""
+    import sqlite3
+
+    from crawler.runner import ArchiveLock, Locked
+
+    from .db import ArchiveError
+
+    wal = pathlib.Path(f"{db}-wal")
+    pending = wal.exists() and wal.stat().st_size > 0
+    busy = f"ogi-archive serve: {db} is being written"
+    try:
+        with ArchiveLock(db):
+            if pending:
+                conn = sqlite3.connect(db, timeout=10)
+                try:
+                    blocked = conn.execute("pragma wal_checkpoint(truncate)").fetchone()[0]
+                finally:
+                    conn.close()
+                if blocked:
+                    _exit(f"{busy} (another process holds it open): serve it when that is over, or with --live",
+                          EXIT_LOCKED)
+    except Locked:
+        _exit(f"{busy} (a crawl or re-parse holds it): serve it when that is over, or with --live", EXIT_LOCKED)
+    except (ArchiveError, sqlite3.DatabaseError, OSError) as e:
+        if pending:  # no lock can be taken beside it (a read-only folder): no crawl writes it either
+            _exit(f"ogi-archive serve: {db}-wal holds changes not yet in {db}, and they cannot be written into it "
+                  f"({e}): serve it with --live", EXIT_ARCHIVE)
 
 
 def datasette_metadata(db_name="archive"):
@@ -371,7 +426,7 @@ def schema_doc(check, out):
 
 
 @cli.command()
-@click.option("--db", default="archive.db", show_default=True, type=click.Path(dir_okay=False), help="The archive.")
+@click.option("--db", default="archive.db", show_default=True, type=click.Path(), help="The archive.")
 @click.option("--since", metavar="DATE", help="Only reports whose capture was fetched on or after this date (YYYY-MM-DD).")
 @click.option("--site", help="Only this site's reports.")
 @click.option("--status", type=click.Choice(["all", "ok", "error", "needs_ocr", "too_large"]), default="all",
@@ -451,7 +506,7 @@ def reparse_summary(db_path, run):
 
 
 @cli.command("prune-parses")
-@click.option("--db", default="archive.db", show_default=True, type=click.Path(dir_okay=False), help="The archive.")
+@click.option("--db", default="archive.db", show_default=True, type=click.Path(), help="The archive.")
 @click.option("--before", metavar="DATE", help="Only parses made before this date (YYYY-MM-DD).")
 def prune_parses(db, before):
     """Drop the cells and checks of parses that a re-parse replaced (cells_previous and
@@ -481,25 +536,17 @@ def export():
 
 def _archive_file(db, command):
     """A read-only connection to the archive at ``db``; one line and exit 2 when there is
-    none, or the file is not an archive."""
-    if not pathlib.Path(db).exists():
-        click.echo(f"ogi-archive {command}: no archive at {db}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    import sqlite3
+    none, or the file is not an archive (a folder, empty, truncated, something else)."""
+    from .db import archive_problem, read_only
 
-    from .db import read_only
-
-    try:
-        conn = read_only(db)
-        conn.execute("select 1 from captures limit 1")
-    except sqlite3.DatabaseError as e:
-        click.echo(f"ogi-archive {command}: {db} is not an archive ({e})", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    return conn
+    problem = archive_problem(db)
+    if problem:
+        _exit(f"ogi-archive {command}: {problem}", EXIT_BAD_INPUT)
+    return read_only(db)
 
 
 @export.command("warc")
-@click.option("--db", default="archive.db", show_default=True, type=click.Path(dir_okay=False), help="The archive.")
+@click.option("--db", default="archive.db", show_default=True, type=click.Path(), help="The archive.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The WARC file to write (.warc.gz).")
 @click.option("--site", help="Only this site's captures.")
 @click.option("--run", "run_id", type=int, help="Only the captures of this crawl run (crawl_runs.id).")
@@ -527,7 +574,7 @@ def export_warc(db, out, site, run_id):
 
 
 @export.command("csv")
-@click.option("--db", default="archive.db", show_default=True, type=click.Path(dir_okay=False), help="The archive.")
+@click.option("--db", default="archive.db", show_default=True, type=click.Path(), help="The archive.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="The folder to write the CSV files in.")
 def export_csv(db, out):
     """cells.csv (every figure, with its report) and reports.csv (a row per report with its

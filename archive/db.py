@@ -397,6 +397,48 @@ def read_only(path):
     return sqlite3.connect(f"file:{pathlib.Path(path).resolve()}?mode=ro", uri=True)
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def archive_problem(path):
+    """Why the file at ``path`` is no archive to read, in a line (missing, a folder, empty,
+    no SQLite file, truncated, an SQLite file of something else), or None when it is one.
+    Reads its header and asks it for two tables: as quick on a large archive as on a small one."""
+    path = pathlib.Path(path)
+    if not path.exists():
+        return f"no archive at {path}"
+    if path.is_dir():
+        return f"{path} is not an archive: it is a folder"
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(100)
+    except OSError as e:
+        return f"cannot read {path}: {e.strerror or e}"
+    if not size:
+        return f"{path} is not an archive: it is empty"
+    if not head.startswith(SQLITE_HEADER):
+        return f"{path} is not an archive: it is no SQLite file (it starts {head[:16]!r})"
+    page_size = int.from_bytes(head[16:18], "big") if len(head) == 100 else 0
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(head[28:32], "big") if head[24:28] == head[92:96] else 0  # the header's own count
+    if not page_size or size < pages * page_size or size % page_size:
+        return (f"{path} is not an archive: it is truncated (its header counts {pages * page_size:,} bytes, "
+                f"the file holds {size:,})")
+    try:
+        conn = read_only(path)
+        try:
+            for table in ("reports", "captures"):
+                conn.execute(f"select 1 from {table} limit 1").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as e:
+        if "no such table" in str(e):
+            return f"{path} is not an archive: an SQLite file without the archive's tables ({e})"
+        return f"{path} is not an archive: {e}"
+    return None
+
+
 def open_archive(path):
     """The archive at ``path`` (created if missing), migrated to the current schema.
     Raises :class:`ArchiveError` when it cannot be."""

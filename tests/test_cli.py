@@ -114,9 +114,53 @@ def test_crawl_a_site_that_is_down_exits_3_naming_it(tmp_path):
     assert proc.returncode == 3 and "xx_down" in proc.stderr
 
 
-def test_serve_without_an_archive_exits_2(tmp_path):
-    proc = ogi("serve", tmp_path / "none.db")
-    assert proc.returncode == 2 and "no archive" in proc.stderr
+def _truncated(path, demo):
+    data = demo.read_bytes()
+    path.write_bytes(data[:len(data) // 2])
+
+
+def _other_sqlite(path, demo):
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    conn.execute("create table notes (text)")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize("make, why", [
+    (lambda path, demo: None, "no archive at"),
+    (lambda path, demo: path.mkdir(), "is not an archive: it is a folder"),
+    (lambda path, demo: path.write_bytes(b""), "is not an archive: it is empty"),
+    (lambda path, demo: path.write_text("年报 " * 1000, encoding="utf-8"), "is not an archive: it is no SQLite file"),
+    (lambda path, demo: path.write_bytes(demo.read_bytes()[:50]), "is not an archive: it is truncated"),
+    (_truncated, "is not an archive: it is truncated"),
+    (_other_sqlite, "is not an archive: an SQLite file without the archive's tables"),
+], ids=["missing", "folder", "empty", "text", "a header cut short", "half an archive", "another database"])
+@pytest.mark.parametrize("command", [("serve",), ("export", "csv", "--out", "out", "--db")])
+def test_a_file_that_is_no_archive_is_one_line_and_exit_2(demo_db, tmp_path, make, why, command):
+    path = tmp_path / "archive.db"
+    make(path, demo_db[0])
+    proc = ogi(*command, path, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert why in line and "Traceback" not in proc.stderr, line
+    assert not (tmp_path / "out").exists()
+
+
+def test_serve_waits_for_no_crawl(demo_db, tmp_path):
+    """Immutable serving reads a still file: while a crawl holds the archive, one line and exit 4."""
+    import shutil
+
+    from crawler.runner import ArchiveLock
+
+    db = tmp_path / "archive.db"
+    shutil.copy(demo_db[0], db)
+    with ArchiveLock(db):
+        proc = ogi("serve", db)
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert "is being written (a crawl or re-parse holds it)" in line and "--live" in line
 
 
 def test_scrapy_list_works_from_the_repo_root():

@@ -1,23 +1,73 @@
-"""Datasette on a demo archive, through its own client, with the project's metadata and plugin."""
+"""Datasette on a demo archive, through its own client, with the project's metadata and plugin,
+configured as `ogi-archive serve` configures it (immutable, the SQL time limit); and the real
+`ogi-archive serve` process over HTTP."""
 import asyncio
+import contextlib
+import json
 import pathlib
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import pytest
 from datasette.app import Datasette
 
+from conftest import BIN, rows
+
 
 @pytest.fixture(scope="module")
 def ds(demo_db):
-    from archive.cli import datasette_metadata
+    from archive.cli import SQL_TIME_LIMIT_MS, datasette_metadata
 
     db, _ = demo_db
-    return Datasette([str(db)], metadata=datasette_metadata(pathlib.Path(db).stem))
+    return Datasette([], immutables=[str(db)], metadata=datasette_metadata(pathlib.Path(db).stem),
+                     settings={"sql_time_limit_ms": SQL_TIME_LIMIT_MS})
 
 
 def get(ds, path):
+    return request(ds, "GET", path)
+
+
+def request(ds, method, path, **kw):
     async def go():
-        return await ds.client.get(path)
+        return await ds.client.request(method, path, **kw)
     return asyncio.run(go())
+
+
+@contextlib.contextmanager
+def served(db, *args):
+    """``ogi-archive serve DB`` on a free port of 127.0.0.1, its base URL once it answers."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([str(BIN / "ogi-archive"), "serve", str(db), "--port", str(port), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read().decode()
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def fetch(url, data=None):
+    """(status, body) of a request over HTTP; an error status is an answer too."""
+    try:
+        with urllib.request.urlopen(url, data=data, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
 
 
 def test_reports_table_is_served(ds, manifest):
@@ -50,40 +100,24 @@ def test_facets_work(ds):
 
 
 def test_ogi_archive_serve_runs_datasette_over_http(demo_db, tmp_path):
-    """The real `ogi-archive serve` process, fetched over HTTP on 127.0.0.1."""
-    import json
-    import shutil
-    import socket
-    import subprocess
-    import time
-    import urllib.parse
-    import urllib.request
-
-    from conftest import BIN
-
+    """The real `ogi-archive serve` process, fetched over HTTP on 127.0.0.1: immutable, with
+    the SQL time limit, and a POST to a canned query or a table refused (405), not a 500."""
     db = tmp_path / "nightly.db"  # a name other than archive.db: the metadata must follow it
     shutil.copy(demo_db[0], db)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([str(BIN / "ogi-archive"), "serve", str(db), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with served(db) as base:
         q = urllib.parse.quote("懷化")
-        rows = json.load(urllib.request.urlopen(f"{base}/nightly/search_titles.json?q={q}&_shape=array", timeout=5))
-        assert [r["agency"] for r in rows] == ["怀化市财政局"]
-        meta = json.load(urllib.request.urlopen(base + "/-/metadata.json", timeout=5))
+        rows_ = json.loads(fetch(f"{base}/nightly/search_titles.json?q={q}&_shape=array")[1])
+        assert [r["agency"] for r in rows_] == ["怀化市财政局"]
+        meta = json.loads(fetch(base + "/-/metadata.json")[1])
         assert "reports" in meta["databases"]["nightly"]["tables"]
-    finally:
-        proc.terminate()
-        proc.wait(10)
+        (database,) = json.loads(fetch(base + "/-/databases.json")[1])
+        assert database["name"] == "nightly" and database["is_mutable"] is False
+        assert json.loads(fetch(base + "/-/settings.json")[1])["sql_time_limit_ms"] == 3000
+        form = urllib.parse.urlencode({"agency": "怀化"}).encode()
+        for path in ("/nightly/agency_by_year", "/nightly/agency_by_year.json", "/nightly/reports", "/nightly/cells.json",
+                     "/nightly", "/", "/-/capture/nightly/1"):
+            status, body = fetch(base + path, data=form)
+            assert 400 <= status < 500, (path, status, body[:200])
 
 
 def test_facet_by_province(ds):
@@ -123,3 +157,125 @@ def test_a_capture_is_served_from_its_warc_record_with_its_original_type(ds, dem
     assert pdf and get(ds, f"/-/capture/{name}/{pdf[0]['id']}").content.startswith(b"%PDF")
     assert get(ds, f"/-/capture/{name}/999999").status_code == 404
     assert get(ds, f"/-/capture/nodb/1").status_code == 404
+
+
+def _pages(db):
+    """Every table and canned query of the archive, and the pages around them."""
+    from archive.cli import datasette_metadata
+
+    name = pathlib.Path(db).stem
+    tables = [r["name"] for r in rows(db, "select name from sqlite_master where type in ('table', 'view')")]
+    queries = list(datasette_metadata(name)["databases"][name]["queries"])
+    report = rows(db, "select id from reports limit 1")[0]["id"]
+    return [f"/{name}/{t}{fmt}" for t in tables + queries for fmt in ("", ".json", ".csv")] + [
+        "/", "/.json", f"/{name}", f"/{name}.json", f"/{name}.db", f"/{name}/reports/{report}",
+        f"/{name}/reports/{report}.json", "/-/capture/archive/1", "/-/metadata", "/-/dashboards/figures"]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_no_request_of_any_method_gives_a_server_error(ds, demo_db, method):
+    """Datasette 0.65 answered a POST to a table, or to a canned query that writes nothing, with
+    a 500 (its table view asserts, or returns a tuple for a response); the plugin refuses it."""
+    for path in _pages(demo_db[0]):
+        r = request(ds, method, path, data={"agency": "怀化"})
+        assert r.status_code < 500, (method, path, r.status_code, r.text[:300])
+        if method == "POST" and path.startswith("/archive/") and path.count("/") == 2:
+            assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD", path
+
+
+def test_every_page_reads(ds, demo_db):
+    for path in _pages(demo_db[0]):
+        r = get(ds, path)
+        assert r.status_code == 200 or path.endswith(".db"), (path, r.status_code, r.text[:300])
+
+
+def test_a_writable_canned_query_still_takes_its_post(demo_db, tmp_path):
+    """The refusal is only of what Datasette cannot answer: a canned query declared writable
+    (on a database served mutable) still runs on a POST."""
+    from archive.cli import datasette_metadata
+
+    db = tmp_path / "archive.db"
+    shutil.copy(demo_db[0], db)
+    meta = datasette_metadata("archive")
+    meta["databases"]["archive"]["queries"]["note"] = {"sql": "insert into sites (id) values (:id)", "write": True}
+    ds = Datasette([str(db)], metadata=meta)
+    page = get(ds, "/archive/note")
+    token = page.cookies.get("ds_csrftoken") or ""
+    r = request(ds, "POST", "/archive/note", data={"id": "xx_new", "csrftoken": token},
+                cookies={"ds_csrftoken": token})
+    assert r.status_code in (200, 302), r.text[:300]
+    assert rows(db, "select id from sites where id = 'xx_new'") == [{"id": "xx_new"}]
+
+
+def test_links_show_their_rows_labels(ds, demo_db):
+    """Every column that names another table's row links it, labelled: an agency by its name,
+    a site by its name, a report by its title."""
+    report = get(ds, "/archive/reports.json?_shape=array&_labels=on&_size=1").json()[0]
+    agency = rows(demo_db[0], "select name from agencies where id = ?", report["agency_id"]["value"])[0]["name"]
+    assert report["agency_id"]["label"] == agency
+    assert report["site_id"]["label"] == rows(demo_db[0], "select name from sites where id = ?",
+                                              report["site_id"]["value"])[0]["name"]
+    assert report["run_id"]["value"] == 1 and report["run_id"]["label"]  # the run's start
+    cell = get(ds, "/archive/cells.json?_shape=array&_labels=on&_size=1").json()[0]
+    assert cell["report_id"]["label"] == rows(demo_db[0], "select title from reports where id = ?",
+                                              cell["report_id"]["value"])[0]["title"]
+    html = get(ds, "/archive/reports").text
+    assert f'<a href="/archive/agencies/{report["agency_id"]["value"]}">{agency}</a>' in html
+
+
+def test_a_report_reads_from_its_title_and_counts_to_its_texts(ds):
+    from archive.db import REPORT_COLUMN_ORDER
+
+    r = get(ds, "/archive/reports.json?_size=1").json()
+    assert r["columns"] == list(REPORT_COLUMN_ORDER) and r["columns"][:3] == ["title", "agency", "report_year"]
+    assert r["human_description_en"] == "sorted by published_at descending"
+    assert set(r["facet_results"]) == {"province", "level", "report_year", "format_version", "parse_status"}
+
+
+def test_whole_figures_show_as_integers(ds):
+    values = [c["value"] for c in get(ds, "/archive/cells.json?_shape=array&_size=max").json()]
+    assert any(isinstance(v, float) for v in values)  # 96171.6 万元
+    assert [v for v in values if isinstance(v, float) and v.is_integer()] == []
+    html = get(ds, "/archive/cells?table_key=requests&row_key=new_received&column_key=total").text
+    assert '<td class="col-value type-int">' in html and ".0</td>" not in html
+
+
+def test_the_migrations_table_is_hidden(ds):
+    tables = {t["name"]: t for t in get(ds, "/archive.json").json()["tables"]}
+    assert tables["_sqlite_migrations"]["hidden"] is True and tables["cell_keys"]["hidden"] is False
+
+
+def test_serve_shows_what_a_killed_writer_left_in_the_wal_and_stops_a_long_query(demo_db, tmp_path):
+    """Immutable reading ignores the -wal: `serve` first writes what a writer killed after its
+    commit left there into the file (no crawl holding the archive), so it is served; a query
+    over the time limit is stopped with a 400."""
+    import sys
+
+    db = tmp_path / "archive.db"
+    shutil.copy(demo_db[0], db)
+    killed = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('pragma wal_autocheckpoint = 0'); "
+              "c.execute(\"insert into sites (id, name) values ('xx_wal', '只在WAL里')\"); c.commit(); os._exit(0)")
+    subprocess.run([sys.executable, "-c", killed, str(db)], check=True)
+    assert (tmp_path / "archive.db-wal").stat().st_size > 0
+    with served(db, "--sql-time-limit-ms", "200") as base:
+        status, body = fetch(f"{base}/archive/sites/xx_wal.json?_shape=array")
+        assert status == 200 and json.loads(body)[0]["name"] == "只在WAL里"
+        slow = "with recursive n(i) as (select 1 union all select i + 1 from n) select count(*) from n"
+        status, body = fetch(f"{base}/archive.json?sql={urllib.parse.quote(slow)}")
+        assert status == 400 and b"too long" in body, (status, body[:300])
+    wal = tmp_path / "archive.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_serve_live_serves_an_archive_a_crawl_holds(demo_db, tmp_path):
+    """--live: read-only, not immutable, so a crawl may write the archive while it is served."""
+    from crawler.runner import ArchiveLock
+
+    db = tmp_path / "archive.db"
+    shutil.copy(demo_db[0], db)
+    with ArchiveLock(db), served(db, "--live") as base:
+        (database,) = json.loads(fetch(base + "/-/databases.json")[1])
+        assert database["is_mutable"] is True
+        status, body = fetch(base + "/archive/reports.json?_shape=array&_col=title")
+        assert status == 200 and len(json.loads(body)) == rows(db, "select count(*) n from reports")[0]["n"]
+        assert fetch(base + "/archive/agency_by_year", data=b"agency=x")[0] == 405

@@ -1,11 +1,15 @@
 """Datasette plugin: the script converters as SQL functions, so a query in either script finds a
-report; and each raw capture served from the WARC files at /-/capture/<database>/<id>.
+report; each raw capture served from the WARC files at /-/capture/<database>/<id>; and a POST
+to a table or a canned query that is no writable one refused (405) before Datasette 0.65's
+table view fails on it (500).
 
     select title from reports where to_simplified(title) like '%' || to_simplified(:q) || '%'
 
 Each converts at most CONVERT_LIMIT characters of its argument (the rest is returned as
 it is): a query over a hostile capture's text must end within Datasette's time limit.
 """
+import re
+
 from datasette import hookimpl
 
 from pipelines.script import to_simplified, to_traditional
@@ -42,6 +46,8 @@ async def capture(datasette, request):
 
     from archive.warc import WarcError, open_reader
 
+    if request.method not in READS:
+        return Response.text("a capture is only read (GET)", status=405, headers={"Allow": ", ".join(READS)})
     name, cid = request.url_vars["database"], int(request.url_vars["id"])
     db = datasette.databases.get(name)
     if db is None or not db.path:
@@ -68,3 +74,45 @@ async def capture(datasette, request):
 @hookimpl
 def register_routes():
     return [(r"^/-/capture/(?P<database>[^/]+)/(?P<id>\d+)$", capture)]
+
+
+# ---- what may be asked of a table ----------------------------------------------------------
+
+READS = ("GET", "HEAD")
+# Datasette 0.65's route to a table or canned query (datasette/app.py); its view answers a POST
+# to a table with an AssertionError and a POST to a read-only canned query with a tuple where
+# a response should be: both a 500.  Such a POST is refused here, as the method it is not.
+_TABLE_ROUTE = re.compile(r"^/(?P<database>[^/.]+)/(?P<table>[^/.]+)(\.(?P<format>\w+))?$")
+
+
+async def _writable_query(datasette, path):
+    """True when ``path`` is a writable canned query (the one thing there a POST may do)."""
+    from datasette.utils import tilde_decode
+
+    m = _TABLE_ROUTE.match(path)
+    if not m:
+        return True  # not the table view: its own view answers
+    try:
+        db = datasette.get_database(route=tilde_decode(m["database"]))
+    except KeyError:
+        return True  # Datasette says 404
+    queries = await datasette.get_canned_queries(db.name, None)
+    return bool((queries.get(tilde_decode(m["table"])) or {}).get("write"))
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    def wrap(app):
+        async def refuse_what_datasette_cannot_answer(scope, receive, send):
+            if scope["type"] == "http" and scope["method"] not in READS \
+                    and not await _writable_query(datasette, scope["path"]):
+                from datasette.utils.asgi import asgi_send
+
+                await asgi_send(send, f"{scope['method']} is not allowed here: this archive is only read\n", 405,
+                                headers={"Allow": ", ".join(READS)})
+                return
+            await app(scope, receive, send)
+
+        return refuse_what_datasette_cannot_answer
+
+    return wrap
