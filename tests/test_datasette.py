@@ -21,11 +21,11 @@ from conftest import BIN, rows
 
 @pytest.fixture(scope="module")
 def ds(demo_db):
-    from archive.cli import SQL_TIME_LIMIT_MS, datasette_metadata
+    from archive.cli import DATASETTE_SETTINGS, datasette_metadata
 
     db, _ = demo_db
     return Datasette([], immutables=[str(db)], metadata=datasette_metadata(pathlib.Path(db).stem),
-                     settings={"sql_time_limit_ms": SQL_TIME_LIMIT_MS})
+                     settings=DATASETTE_SETTINGS)
 
 
 def get(ds, path):
@@ -112,7 +112,8 @@ def test_ogi_archive_serve_runs_datasette_over_http(demo_db, tmp_path):
         assert "reports" in meta["databases"]["nightly"]["tables"]
         (database,) = json.loads(fetch(base + "/-/databases.json")[1])
         assert database["name"] == "nightly" and database["is_mutable"] is False
-        assert json.loads(fetch(base + "/-/settings.json")[1])["sql_time_limit_ms"] == 3000
+        settings = json.loads(fetch(base + "/-/settings.json")[1])
+        assert (settings["sql_time_limit_ms"], settings["truncate_cells_html"]) == (3000, 400)
         form = urllib.parse.urlencode({"agency": "怀化"}).encode()
         for path in ("/nightly/agency_by_year", "/nightly/agency_by_year.json", "/nightly/reports", "/nightly/cells.json",
                      "/nightly", "/", "/-/capture/nightly/1"):
