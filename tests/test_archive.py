@@ -145,6 +145,8 @@ def _m010_archive(demo, path):
         for column, value in (("huge", 1e20), ("blank", None), ("negative", -0.5)):
             db.execute("insert into cells (report_id, table_key, row_key, column_key, value, raw) "
                        "values (?, 'legacy', '测试', ?, ?, ?)", [rid, column, value, str(value)])
+        # a researcher's own view over the tables m011 rebuilds
+        db.execute("create view my_figures as select r.title, c.value from cells c join reports r on r.id = c.report_id")
     db.close()
 
 
@@ -212,6 +214,8 @@ def test_m011_migrates_an_older_archive_keeping_every_row(demo_db, tmp_path):
     assert conn.execute("pragma foreign_key_check").fetchall() == []  # every link leads to its row
     assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
     assert conn.execute("select count(*) from cell_keys").fetchone()[0] > 400
+    assert conn.execute("select count(*) from my_figures").fetchone() == conn.execute("select count(*) from cells"
+                                                                                     ).fetchone()
     conn.close()
 
 
