@@ -318,11 +318,11 @@ def serve(db, port, host, sql_time_limit_ms, live, open_browser):
     queries and plugin.
 
     Immutable: Datasette reads the file as one that does not change (counts once, caches), so
-    no crawl may write it while it is served; a crawl running, or one that left changes in
-    the archive's -wal, is one line and exit 4 (the changes are first written into the file
-    when no crawl holds it).  --live serves an archive that a crawl writes to (read-only).
-    A file that is no archive (missing, a folder, empty, truncated, something else) is one
-    line and exit 2.
+    no crawl may write it while it is served: while a crawl or re-parse holds the archive,
+    one line and exit 4.  What a killed writer left in the archive's -wal (which immutable
+    reading would not see) is first written into the file.  --live serves an archive that a
+    crawl writes to (read-only, not immutable).  A file that is no archive (missing, a
+    folder, empty, truncated, something else) is one line and exit 2.
 
     Example:
 

@@ -318,14 +318,17 @@ def m011_readable_archive(db):
 def _rebuild_without_rowid(db, table, types=None, foreign_keys=None):
     """Rebuild a WITHOUT ROWID table (which sqlite-utils' transform cannot) with some columns'
     types changed (``{column: type}``) or foreign keys added (``{column: (table, column)}``):
-    the same columns, primary key and rows, copied by one INSERT … SELECT."""
+    the same columns (NOT NULL kept; a default refused), primary key, indexes and rows, copied
+    by one INSERT … SELECT."""
     columns = db.execute(f"pragma table_info([{table}])").fetchall()  # cid, name, type, notnull, default, pk
+    if any(c[4] is not None for c in columns):
+        raise ValueError(f"{table}: a column's default would be lost; rebuild it by hand")
     links = {fk[3]: (fk[2], fk[4]) for fk in db.execute(f"pragma foreign_key_list([{table}])")}
     links.update(foreign_keys or {})
     types = types or {}
-    defs = [f"[{name}] {types.get(name, kind)}" + (f" references [{links[name][0]}]([{links[name][1]}])"
-                                                      if name in links else "")
-            for _, name, kind, *_ in columns]
+    defs = [f"[{name}] {types.get(name, kind)}" + (" not null" if notnull else "")
+            + (f" references [{links[name][0]}]([{links[name][1]}])" if name in links else "")
+            for _, name, kind, notnull, *_ in columns]
     pk = ", ".join(f"[{c[1]}]" for c in sorted((c for c in columns if c[5]), key=lambda c: c[5]))
     names = ", ".join(f"[{c[1]}]" for c in columns)
     indexes = [sql for (sql,) in db.execute("select sql from sqlite_master where type = 'index' and tbl_name = ? "
@@ -422,6 +425,9 @@ def archive_problem(path):
     page_size = int.from_bytes(head[16:18], "big") if len(head) == 100 else 0
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(head[28:32], "big") if head[24:28] == head[92:96] else 0  # the header's own count
+    wal = pathlib.Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size:
+        pages = 0  # a checkpoint cut short: the -wal still holds what the file lacks
     if not page_size or size < pages * page_size or size % page_size:
         return (f"{path} is not an archive: it is truncated (its header counts {pages * page_size:,} bytes, "
                 f"the file holds {size:,})")

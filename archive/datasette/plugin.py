@@ -85,27 +85,29 @@ READS = ("GET", "HEAD")
 _TABLE_ROUTE = re.compile(r"^/(?P<database>[^/.]+)/(?P<table>[^/.]+)(\.(?P<format>\w+))?$")
 
 
-async def _writable_query(datasette, path):
-    """True when ``path`` is a writable canned query (the one thing there a POST may do)."""
+async def _table_view_fails(datasette, scope):
+    """True for a request that Datasette's table view would answer with a 500: not a read, to
+    a table or a canned query that is no writable one (the one thing there a POST may do)."""
     from datasette.utils import tilde_decode
 
-    m = _TABLE_ROUTE.match(path)
+    if scope["type"] != "http" or scope["method"] in READS:
+        return False
+    m = _TABLE_ROUTE.match(scope["path"])
     if not m:
-        return True  # not the table view: its own view answers
+        return False
     try:
         db = datasette.get_database(route=tilde_decode(m["database"]))
     except KeyError:
-        return True  # Datasette says 404
+        return False  # Datasette says 404
     queries = await datasette.get_canned_queries(db.name, None)
-    return bool((queries.get(tilde_decode(m["table"])) or {}).get("write"))
+    return not (queries.get(tilde_decode(m["table"])) or {}).get("write")
 
 
 @hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
         async def refuse_what_datasette_cannot_answer(scope, receive, send):
-            if scope["type"] == "http" and scope["method"] not in READS \
-                    and not await _writable_query(datasette, scope["path"]):
+            if await _table_view_fails(datasette, scope):
                 from datasette.utils.asgi import asgi_send
 
                 await asgi_send(send, f"{scope['method']} is not allowed here: this archive is only read\n", 405,
