@@ -297,22 +297,28 @@ def m011_readable_archive(db):
     reports.published_at (Datasette lists the latest first); and ``cell_keys``, the
     template's wording of every canonical key (pipelines/formats.py).  Every row is kept,
     in one transaction: each table is rebuilt by one INSERT … SELECT."""
-    db.table("reports").transform(
-        column_order=[c for c in REPORT_COLUMN_ORDER if c in db.table("reports").columns_dict],
-        add_foreign_keys=[("agency_id", "agencies", "id"), ("run_id", "crawl_runs", "id"),
-                          ("sha256", "payloads", "sha256")],
-    )
-    db.table("reports").create_index(["published_at"])
-    db.table("report_versions").transform(add_foreign_keys=[("sha256", "payloads", "sha256")])
-    for table, columns in NUMBER_COLUMNS.items():
-        _rebuild_without_rowid(db, table, types=dict.fromkeys(columns, "NUMERIC"))
-    # documents.report_id is left unlinked: a page's report is named before it is archived
-    _rebuild_without_rowid(db, "documents", foreign_keys={"site_id": ("sites", "id")})
-    db.execute("create table cell_keys (id integer primary key, format_version text, table_key text, row_key text, "
-               "column_key text, table_label text, row_group text, row_label text, column_group text, "
-               "column_label text, row_order integer, column_order integer)")
-    db.execute("create unique index cell_keys_key on cell_keys (format_version, table_key, row_key, column_key)")
-    write_cell_keys(db)
+    # the old copies' pages are freed, not zeroed (Debian's SQLite zeroes them: twice the writes)
+    secure_delete = db.execute("pragma secure_delete").fetchone()[0]
+    db.execute("pragma secure_delete = fast")
+    try:
+        db.table("reports").transform(
+            column_order=[c for c in REPORT_COLUMN_ORDER if c in db.table("reports").columns_dict],
+            add_foreign_keys=[("agency_id", "agencies", "id"), ("run_id", "crawl_runs", "id"),
+                              ("sha256", "payloads", "sha256")],
+        )
+        db.table("reports").create_index(["published_at"])
+        db.table("report_versions").transform(add_foreign_keys=[("sha256", "payloads", "sha256")])
+        for table, columns in NUMBER_COLUMNS.items():
+            _rebuild_without_rowid(db, table, types=dict.fromkeys(columns, "NUMERIC"))
+        # documents.report_id is left unlinked: a page's report is named before it is archived
+        _rebuild_without_rowid(db, "documents", foreign_keys={"site_id": ("sites", "id")})
+        db.execute("create table cell_keys (id integer primary key, format_version text, table_key text, row_key text, "
+                   "column_key text, table_label text, row_group text, row_label text, column_group text, "
+                   "column_label text, row_order integer, column_order integer)")
+        db.execute("create unique index cell_keys_key on cell_keys (format_version, table_key, row_key, column_key)")
+        write_cell_keys(db)
+    finally:
+        db.execute(f"pragma secure_delete = {secure_delete}")
 
 
 def _rebuild_without_rowid(db, table, types=None, foreign_keys=None):

@@ -214,7 +214,9 @@ def check(path=DOC):
         current = pathlib.Path(path).read_text(encoding="utf-8")
     except OSError as e:
         return f"cannot read {path}: {e.strerror or e}"
-    return None if current == text else f"{path} is not what the metadata and formats.py give: run ogi-archive schema-doc"
+    if current != text:
+        return f"{path} is not what the metadata and formats.py give: run ogi-archive schema-doc"
+    return None
 
 
 def write(path=DOC):

@@ -146,7 +146,8 @@ def _m010_archive(demo, path):
             db.execute("insert into cells (report_id, table_key, row_key, column_key, value, raw) "
                        "values (?, 'legacy', '测试', ?, ?, ?)", [rid, column, value, str(value)])
         # a researcher's own view over the tables m011 rebuilds
-        db.execute("create view my_figures as select r.title, c.value from cells c join reports r on r.id = c.report_id")
+        db.execute("create view my_figures as select r.title, c.value from cells c "
+                   "join reports r on r.id = c.report_id")
     db.close()
 
 

@@ -115,8 +115,8 @@ def test_ogi_archive_serve_runs_datasette_over_http(demo_db, tmp_path):
         settings = json.loads(fetch(base + "/-/settings.json")[1])
         assert (settings["sql_time_limit_ms"], settings["truncate_cells_html"]) == (3000, 400)
         form = urllib.parse.urlencode({"agency": "怀化"}).encode()
-        for path in ("/nightly/agency_by_year", "/nightly/agency_by_year.json", "/nightly/reports", "/nightly/cells.json",
-                     "/nightly", "/", "/-/capture/nightly/1"):
+        for path in ("/nightly/agency_by_year", "/nightly/agency_by_year.json", "/nightly/reports",
+                     "/nightly/cells.json", "/nightly", "/", "/-/capture/nightly/1"):
             status, body = fetch(base + path, data=form)
             assert 400 <= status < 500, (path, status, body[:200])
 
