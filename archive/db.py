@@ -310,7 +310,7 @@ def m011_readable_archive(db):
         db.table("report_versions").transform(add_foreign_keys=[("sha256", "payloads", "sha256")])
         for table, columns in NUMBER_COLUMNS.items():
             _rebuild_without_rowid(db, table, types=dict.fromkeys(columns, "NUMERIC"))
-        # documents.report_id is left unlinked: a page's report is named before it is archived
+        # documents.report_id is no link: it may name a report not archived yet, or none (an attachment's)
         _rebuild_without_rowid(db, "documents", foreign_keys={"site_id": ("sites", "id")})
         db.execute("create table cell_keys (id integer primary key, format_version text, table_key text, row_key text, "
                    "column_key text, table_label text, row_group text, row_label text, column_group text, "
