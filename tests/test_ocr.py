@@ -182,3 +182,98 @@ def test_a_docx_of_page_images_is_read_by_ocr(tmp_path):
     share, silent = score(report, part)
     assert share >= 0.99 and silent == [], report["warnings"]
 
+
+# ---- a crawl of a site with an image-only report -----------------------------------------------------
+
+LIST = """<html><head><meta charset="utf-8"><title>政府信息公开年报</title></head><body><ul class="list">
+<li><a href="/zfxxgk/nb/202401/t20240120_101.html">某县人民政府办公室2023年政府信息公开工作年度报告（图片版）</a>
+<span>2024-01-20</span></li></ul></body></html>"""
+REPORT = """<html><head><meta charset="utf-8"><title>某县人民政府办公室2023年政府信息公开工作年度报告（图片版）</title>
+</head><body><div class="logo"><img src="/images/logo.png"></div><h1>某县人民政府办公室2023年政府信息公开工作年度报告（图片版）</h1>
+<p>发布时间：2024-01-20 09:30</p><div class="TRS_Editor">
+<p><img src="/u/2024/01/p1.jpg" width="900"></p><p><img src="/u/2024/01/p2.jpg" width="900"></p>
+</div></body></html>"""
+
+
+@pytest.fixture(scope="module")
+def picture_site(tmp_path_factory):
+    """A site the project has never seen: its one report is two page scans under a title
+    marked 图片版; the pages show a known 2021-format report."""
+    from sites_server import serve, site_entry
+
+    root = tmp_path_factory.mktemp("picture_site")
+    expected = known_values("2021", 11)
+    pages = render_report("2021", expected, SERIF)
+    (root / "zfxxgk/nb/202401").mkdir(parents=True)
+    (root / "u/2024/01").mkdir(parents=True)
+    (root / "images").mkdir()
+    (root / "zfxxgk/nb/index.html").write_text(LIST, encoding="utf-8")
+    (root / "zfxxgk/nb/202401/t20240120_101.html").write_text(REPORT, encoding="utf-8")
+    for i, (page, angle) in enumerate(zip(pages, (0.5, -0.7)), 1):
+        (root / f"u/2024/01/p{i}.jpg").write_bytes(image_bytes(scanned(page, angle=angle, seed=i), "JPEG", 60))
+    (root / "images/logo.png").write_bytes(image_bytes(pages[0].resize((40, 20))))
+    server, base = serve(root)
+    registry = root.parent / "picture_sites.toml"
+    registry.write_text(site_entry("t_picture", "某县人民政府", [base + "/zfxxgk/nb/index.html"]), encoding="utf-8")
+    yield registry, expected, server
+    server.shutdown()
+    server.server_close()
+
+
+FAST = ("-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=0")
+
+
+def _crawl(registry, db, **env):
+    import os
+
+    from conftest import ogi
+
+    proc = ogi("crawl", "--sites", registry, "--db", db, *FAST, env={**os.environ, **env})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+@pytest.mark.ocr
+@needs_ocr_extra
+@needs_fonts
+def test_a_crawl_reads_an_image_only_report_by_ocr(picture_site, tmp_path):
+    from conftest import rows
+
+    registry, expected, server = picture_site
+    db = tmp_path / "archive.db"
+    proc = _crawl(registry, db)
+    [report] = rows(db, "select * from reports")
+    assert report["parse_status"] == "ok" and report["extracted_by"] == "ocr", report["warnings"]
+    images = rows(db, "select url, page_url, content_type from captures where role = 'image' order by id")
+    assert [i["url"].rsplit("/", 1)[1] for i in images] == ["p1.jpg", "p2.jpg"]  # not the logo
+    assert {i["page_url"] for i in images} == {report["url"]}
+    cells = rows(db, "select table_key, row_key, column_key, value, uncertain, confidence from cells")
+    got = {(c["table_key"], c["row_key"], c["column_key"]): c for c in cells}
+    right = sum(1 for k, v in expected.items() if k in got and abs(got[k]["value"] - v) < 1e-9)
+    assert right / len(expected) >= 0.99
+    assert all(c["uncertain"] for k, c in got.items() if k not in expected or abs(c["value"] - expected[k]) > 1e-9)
+    assert all(c["confidence"] is not None for c in cells)
+    assert "read by OCR: 1" in proc.stdout
+
+
+@pytest.mark.ocr
+@needs_ocr_extra
+@needs_fonts
+def test_a_crawl_without_ocr_says_needs_ocr_and_reparse_ocr_reads_it(picture_site, tmp_path):
+    """The crawl of a user without OCR (or who leaves it for later: OGI_OCR=off): the report
+    is archived, its images too, and it is counted as needing OCR; ``reparse --ocr`` reads it."""
+    from conftest import ogi, rows
+
+    registry, expected, server = picture_site
+    db = tmp_path / "archive.db"
+    proc = _crawl(registry, db, OGI_OCR="off")
+    [report] = rows(db, "select * from reports")
+    assert report["parse_status"] == "needs_ocr" and report["n_cells"] == 0
+    assert any("2 page images" in w for w in __import__("json").loads(report["warnings"]))
+    assert "needs OCR:      1" in proc.stdout
+    assert len(rows(db, "select id from captures where role = 'image'")) == 2
+    proc = ogi("reparse", "--db", db, "--ocr")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    [report] = rows(db, "select * from reports")
+    assert report["parse_status"] == "ok" and report["extracted_by"] == "ocr"
+    assert report["n_cells"] >= 0.99 * len(expected)
