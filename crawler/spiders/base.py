@@ -621,11 +621,13 @@ class ReportSpider(scrapy.Spider):
     def page_images(self, response, listing):
         """The page images of a report page whose figures are in images (its article is page
         scans, or its title is marked 图片版), in order; [] for any other page.  Read from the
-        markup only where it shows an image or says 图片版: most report pages cost nothing."""
+        markup only where it shows an image or says 图片版, and prints no table in text: most
+        report pages cost nothing."""
         if not hasattr(response, "text"):
             return []
         text = response.text
-        if "<img" not in text and "<IMG" not in text and not PICTURE_WORDS.search(text):
+        # a page that prints the requests table's first row has its figures in text
+        if "本年新收" in text or ("<img" not in text and "<IMG" not in text and not PICTURE_WORDS.search(text)):
             return []
         from pipelines.document import html_document, image_report
 
