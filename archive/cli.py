@@ -12,6 +12,7 @@ EXIT_LOCKED = 4  # another run holds the archive's lock
 EXIT_NOT_PARSED = 5  # parse: the file was read but could not be parsed (scanned, unreadable, unsupported)
 EXIT_ARCHIVE = 6  # the archive (or its lock, or its log folder) cannot be opened or written: full, read-only
 EXIT_REDIS = 7  # OGI_REDIS_URL names no Redis that answers (or --join found no run to join)
+EXIT_NO_OCR = 8  # reparse --ocr: the OCR extra (ogi-archive[ocr]) is not installed
 
 
 @click.group()
@@ -104,6 +105,7 @@ def _unusable(body, content_type, name):
 
 
 NEEDS_OCR = "select count(*) from reports where parse_status = 'needs_ocr'"
+READ_BY_OCR = "select count(*) from reports where extracted_by = 'ocr'"
 PARSE_ERRORS = "select count(*) from reports where parse_status = 'error'"
 TOO_LARGE = "select count(*) from reports where parse_status = 'too_large'"
 OPEN_FAILURES = "select count(*) from fetch_failures where resolved_at is null and kind != 'refused'"
@@ -132,7 +134,8 @@ def _summary_lines(db, result):
         f"{result['totals']['reports_unchanged']} unchanged this run)",
         f"tables parsed:  {with_tables} reports with tables, {n_cells} cells",
         f"checks failed:  {n_failed} (in {failing} reports)",
-        f"needs OCR:      {one(NEEDS_OCR)}; too large to parse: {one(TOO_LARGE)}; parse errors: {one(PARSE_ERRORS)}",
+        f"needs OCR:      {one(NEEDS_OCR)}; read by OCR: {one(READ_BY_OCR)}; too large to parse: {one(TOO_LARGE)}; "
+        f"parse errors: {one(PARSE_ERRORS)}",
         f"failed URLs:    {result['totals']['failures']} recorded this run ({result['totals']['refused']} refused); "
         f"{one(OPEN_FAILURES)} still to fetch (table fetch_failures)"
         + (f"; discovery stopped at the page budget on {result['totals']['budget_spent']} sites"
@@ -439,17 +442,24 @@ def schema_doc(check, out):
 @click.option("--workers", type=int, help="Parse worker processes (default: one a core).")
 @click.option("--seconds", default=60.0, show_default=True, help="Time one report's parse may take.")
 @click.option("--memory-mb", default=3072, show_default=True, help="Memory (address space) one parse may use.")
-def reparse(db, since, site, status, workers, seconds, memory_mb):
+@click.option("--ocr", is_flag=True, help="Read the reports that need OCR (parse_status needs_ocr) by OCR: their page "
+              "images, scanned PDF pages or DOCX pictures (needs the extra: pip install 'ogi-archive[ocr]').")
+def reparse(db, since, site, status, workers, seconds, memory_mb, ocr):
     """Parse the archived captures again, with no network (after upgrading ogi-archive).
 
     Reports whose parse comes out different get a new parse version; the cells and
     checks they had stay in cells_previous and checks_previous (see prune-parses).
     Prints what changed: reports whose cells changed, checks newly failing.  Exits 2 on
-    bad input, 4 when a crawl holds the archive, 6 when the archive cannot be written.
+    bad input, 4 when a crawl holds the archive, 6 when the archive cannot be written, 8
+    when --ocr is asked for and the OCR extra is not installed.
+
+    Reports whose figures are in images are read by OCR whenever the extra is installed;
+    without it they stay needs_ocr (and reports read by OCR before are left as they are).
 
     Example:
 
         ogi-archive reparse --db archive.db --status error
+        ogi-archive reparse --db archive.db --ocr
     """
     import re
 
@@ -466,10 +476,16 @@ def reparse(db, since, site, status, workers, seconds, memory_mb):
     if workers is not None and workers < 1:
         click.echo("ogi-archive reparse: --workers takes a whole number of 1 or more", err=True)
         sys.exit(EXIT_BAD_INPUT)
+    if ocr:
+        from pipelines.ocr import MISSING, available
+
+        if not available():
+            click.echo(f"ogi-archive reparse: --ocr: {MISSING}", err=True)
+            sys.exit(EXIT_NO_OCR)
     progress = terminal_progress if sys.stderr.isatty() else None
     try:
         run = run_reparse(db, workers=workers, since=since, site=site, status=status, progress=progress,
-                          budget=Budget(seconds=seconds, memory_mb=memory_mb, niceness=0))
+                          budget=Budget(seconds=seconds, memory_mb=memory_mb, niceness=0), ocr=ocr)
     except ReparseError as e:
         click.echo(f"ogi-archive reparse: {e}", err=True)
         sys.exit(EXIT_BAD_INPUT)

@@ -367,6 +367,20 @@ def write_cell_keys(db):
     return True
 
 
+@migrations()
+def m014_ocr(db):
+    """Reports read by OCR (issue 13): ``reports.extracted_by`` says how a report's figures were
+    read (``text``: from its markup, text layer or cells; ``ocr``: from its page images; NULL:
+    not read), and ``cells.confidence`` the recognition confidence of an OCR'd cell (NULL for
+    the others).  Parses made before are of text.  A report's page images are captures of
+    role ``image`` whose ``page_url`` is the report's."""
+    db.table("reports").add_column("extracted_by", str)
+    db.execute("update reports set extracted_by = 'text' where parse_status = 'ok'")
+    for table in ("cells", "cells_previous"):
+        db.table(table).add_column("confidence", float)
+    db.table("captures").create_index(["page_url"])  # a report page's images (role image), for a re-parse
+
+
 class ArchiveError(RuntimeError):
     """The archive cannot be opened or written (a full disk, a read-only file or folder, a
     file that is not an archive); the message says which file and why, in a line."""

@@ -38,6 +38,18 @@ class ReparseError(RuntimeError):
 _READERS = {}  # archive path → a read-only connection, one per worker process
 
 
+def page_images(db, warc_folder, report):
+    """The page images archived with a report page (captures of role ``image`` made in the
+    run of its capture), their bytes in order; None when it has none."""
+    from archive.warc import read_record
+
+    rows = db.execute(
+        "select p.warc_file, p.warc_offset, p.warc_length from captures c join payloads p on p.sha256 = c.sha256 "
+        "where c.role = 'image' and c.page_url = ? and c.run_id is (select run_id from captures where id = ?) "
+        "order by c.id", [report["url"], report["capture_id"]]).fetchall()
+    return [read_record(warc_folder, *where)[2] for where in rows] or None
+
+
 def parse_stored(db_path, warc_folder, report, where, sha256, args, kw):
     """In a worker: read the capture's payload back from its record, parse it, and compare
     the parse with the report's current one (a read-only look at the archive: the writer
@@ -50,19 +62,26 @@ def parse_stored(db_path, warc_folder, report, where, sha256, args, kw):
     from pipelines.report import parse_for_archive, unparsed
 
     _, _, body = read_record(warc_folder, *where)
-    if hashlib.sha256(body).hexdigest() != sha256:
-        parsed = unparsed("error", f"the capture read back from {where[0]} does not match its sha256")
-    else:
-        parsed = parse_for_archive(body, *args, **kw)
     db = _READERS.get(db_path)
     if db is None:
         db = _READERS[db_path] = read_only(db_path)
+    if hashlib.sha256(body).hexdigest() != sha256:
+        parsed = unparsed("error", f"the capture read back from {where[0]} does not match its sha256")
+    else:
+        images = page_images(db, warc_folder, report) if "url" in report else None
+        parsed = parse_for_archive(body, *args, images=images, **kw)
     return _compared(db, report, parsed)
 
 
-def _filters(since, site, status):
-    """The SQL condition (on reports r and their captures c) choosing the reports to re-parse."""
+def _filters(since, site, status, ocr=False):
+    """The SQL condition (on reports r and their captures c) choosing the reports to re-parse:
+    with ``ocr``, those that need OCR; without the OCR extra, none read by OCR before (they
+    would lose their cells)."""
     where, params = [], []
+    if ocr:
+        where.append("r.parse_status = 'needs_ocr'")
+    elif not _ocr_available():
+        where.append("coalesce(r.extracted_by, '') != 'ocr'")
     if site:
         where.append("r.site_id = ?")
         params.append(site)
@@ -73,6 +92,12 @@ def _filters(since, site, status):
         where.append("r.parse_status = ?")
         params.append(status)
     return " and ".join(where) or "1", params
+
+
+def _ocr_available():
+    from pipelines.ocr import available
+
+    return available()
 
 
 def _select(db, after, filters, limit):
@@ -119,7 +144,7 @@ def _current(db, rid):
     checks = {(r, s): ok for r, s, ok in db.execute("select rule, subject, ok from checks where report_id = ?", [rid])}
     rest = {
         "cells": db.execute("select json_group_array(json_array(table_key, row_key, column_key, value, unit, raw, "
-                            "label, header, via, uncertain)) from (select * from cells where report_id = ? "
+                            "label, header, via, uncertain, confidence)) from (select * from cells where report_id = ? "
                             "order by 2, 3, 4)", [rid]).fetchone()[0],
         "sections": db.execute("select json_group_array(json_array(number, heading, text)) from (select * from "
                                "sections where report_id = ? order by number)", [rid]).fetchone()[0],
@@ -197,7 +222,7 @@ def _keep_previous(db, rid):
         return None
     pid = row[0]
     db.execute("insert or replace into cells_previous select ?, report_id, table_key, row_key, column_key, value, "
-               "unit, raw, label, header, via, uncertain from cells where report_id = ?", [pid, rid])
+               "unit, raw, label, header, via, uncertain, confidence from cells where report_id = ?", [pid, rid])
     db.execute("insert or replace into checks_previous select ?, report_id, rule, subject, ok, expected, actual "
                "from checks where report_id = ?", [pid, rid])
     db.execute("update parses set current = 0 where id = ?", [pid])
@@ -226,9 +251,10 @@ def _write(db, reparse_id, done, totals):
             })
 
 
-def reparse(db_path, workers=None, since=None, site=None, status="all", progress=None, budget=None):
+def reparse(db_path, workers=None, since=None, site=None, status="all", progress=None, budget=None, ocr=False):
     """Re-parse the archived reports (all, or those of ``site``, captured ``since`` an ISO
-    date, or whose parse status is ``status``).  Returns the reparse_runs row."""
+    date, or whose parse status is ``status``; with ``ocr``, those that need OCR, read by
+    it).  Returns the reparse_runs row."""
     from crawler.pool import Budget, ParsePool
     from crawler.runner import ArchiveLock
 
@@ -248,8 +274,8 @@ def reparse(db_path, workers=None, since=None, site=None, status="all", progress
             db.execute("update reparse_runs set status = 'interrupted' where status = 'running'")
             reparse_id = db.table("reparse_runs").insert({
                 "started_at": now(), "status": "running", "parser": parser_version(), "workers": workers,
-                "options": json.dumps({"since": since, "site": site, "status": status})}).last_pk
-        filters = _filters(since, site, status)
+                "options": json.dumps({"since": since, "site": site, "status": status, "ocr": ocr})}).last_pk
+        filters = _filters(since, site, status, ocr)
         total = db.execute(f"select count(*) from reports r join captures c on c.id = r.capture_id where {filters[0]}",
                            filters[1]).fetchone()[0]
         folder = str(warc_dir(db_path))
@@ -301,7 +327,11 @@ def reparse(db_path, workers=None, since=None, site=None, status="all", progress
                         results.put((report, _compared(db_feed, report, unparsed(
                             "error", "its capture is in no WARC record"))))
                         continue
-                    pool.submit(parse_stored, (str(path), folder, {"id": report["id"]}, where, sha, args, kw), None,
+                    if ocr:
+                        kw = {**kw, "ocr": True}
+                    pool.submit(parse_stored, (str(path), folder, {"id": report["id"], "url": report["url"],
+                                                                   "capture_id": report["capture_id"]},
+                                               where, sha, args, kw), None,
                                 lambda outcome, report=report: done(report, outcome))
                 after = chunk[-1]["id"]
             db_feed.close()

@@ -145,7 +145,7 @@ def warc_store(db):
 # arrays, the values in this order (made by the parse workers, see rows_json) …
 ARCHIVE_ROWS = {
     "sections": ("number", "heading", "text"),
-    "cells": ("table", "row", "column", "value", "unit", "raw", "label", "header", "via", "uncertain"),
+    "cells": ("table", "row", "column", "value", "unit", "raw", "label", "header", "via", "uncertain", "confidence"),
     "checks": ("rule", "subject", "ok", "expected", "actual"),
 }
 # … into the columns of the same names, but for the cells' keys (``table`` is an SQL keyword)
@@ -155,7 +155,7 @@ _COLUMN = {"table": "table_key", "row": "row_key", "column": "column_key"}
 REPORT_FIELDS = (
     "title", "title_original", "title_script", "report_year", "agency", "agency_id", "agency_from", "published_at",
     "published_from", "source", "script", "format_version", "kind", "region_code", "province", "prefecture",
-    "county", "level", "agency_kind", "index_no", "doc_no", "category", "text_original", "text",
+    "county", "level", "agency_kind", "index_no", "doc_no", "category", "text_original", "text", "extracted_by",
 )
 
 

@@ -306,6 +306,10 @@ def write_batch(db, batch, run_id):
                 if failing:
                     resolve_failures(db, item["site_id"], item["urls"], run_id=run_id)
                 continue
+            for image in item.get("images") or ():  # a report's page images: captures of their own
+                if image is not None:
+                    save_capture(db, {**image, "run_id": run_id})
+                    counts[ch]["captures"] += 1
             cap_id, sha = save_capture(db, {**item, "run_id": run_id})
             note_document(db, item, cap_id)
             if failing:
@@ -349,7 +353,7 @@ class _Room:
 
 
 def _size(item):
-    return len(item.get("body") or b"")
+    return len(item.get("body") or b"") + sum(len(i["body"]) for i in item.get("images") or () if i)
 
 
 def _worker_start(limits, log_file):
@@ -370,6 +374,8 @@ def _parse_args(item):
     args = (item["body"], item.get("content_type"), item.get("page_url") or item["url"])
     kw = {"list_date": item.get("list_date"), "last_modified": item.get("last_modified"),
           "list_title": item.get("list_title"), "site_region": item.get("site_region")}
+    if item.get("images") is not None:  # a report of page images: theirs, in order (None: not fetched)
+        kw["images"] = [i["body"] if i else None for i in item["images"]]
     return args, kw
 
 

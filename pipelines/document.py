@@ -41,7 +41,8 @@ class Row:
     cells: list  # in a grid, "" is a blank cell and None the placeholder of a merged cell (PDF)
     grid: bool = False  # True for a table row (cells are positions); False for a line of text
     prose: bool = False  # a line known to lie outside any table (PDF text beside ruled tables)
-    via: str = None  # what the row was read from: html, pipe, tsv, docx, sheet, pdf (None: a line of text)
+    via: str = None  # what the row was read from: html, pipe, tsv, docx, sheet, pdf, ocr (None: a line of text)
+    scores: list = None  # OCR: the recognition confidence of each cell (None where there is none)
 
     @property
     def text(self):
@@ -58,6 +59,9 @@ class Document:
     warnings: list = field(default_factory=list)
     page_text: str = None  # HTML: every text node of the whole page, page furniture included
     converted: bool = False  # made by converting the file (DOC/WPS through LibreOffice)
+    images: list = field(default_factory=list)  # HTML: the URLs of the images in the body, in order
+    needs_ocr: str = None  # why its figures are in images (an image report not read by OCR)
+    extracted_by: str = None  # "ocr" when its rows were read from images
 
     @property
     def text(self):
@@ -236,6 +240,35 @@ def decode(body, content_type=None):
     return body.decode(enc) if enc else body.decode("utf-8", errors="replace")
 
 
+IMAGE_EXT = re.compile(r"\.(jpe?g|png|gif|bmp|tiff?|webp)(?:$|[?#])", re.I)
+# images in an article that are no page of it (buttons, logos, share and QR codes)
+_NOT_A_PAGE = re.compile(r"logo|icon|ico_|share|qrcode|ewm|erweima|print|close|btn|button|arrow|banner|/bg|"
+                         r"blank\.gif|spacer|wza|jiucuo|dzjg|red_?dot|rss", re.I)
+PICTURE_TITLE = re.compile(r"[(（【\[]\s*(?:图片版|圖片版|图片|扫描版|掃描版)\s*[)）】\]]")
+IMAGE_PAGE_TEXT = 400  # an article with page images and less text than this (characters) is its images
+
+
+def image_report(doc, title=None):
+    """Why a document's figures are in images (it needs OCR), or None: an image file or a PDF
+    without a text layer; a DOCX that holds only page images; a report page whose article is
+    page images (with little text beside them), or whose title is marked （图片版）."""
+    if doc.kind == "image":
+        return next((w for w in doc.warnings if "OCR" in w), "the report is an image: needs OCR")
+    if doc.needs_ocr:
+        return doc.needs_ocr
+    if doc.kind != "html":
+        return None
+    marked = any(PICTURE_TITLE.search(t or "") for t in (doc.title, title, doc.meta.get("ArticleTitle")))
+    text = sum(len(r.text.replace(" ", "")) for r in doc.rows)
+    figures = any(r.grid and sum(1 for c in r.cells if c and c[:1].isdigit()) >= 2 for r in doc.rows)
+    if doc.images and (text < IMAGE_PAGE_TEXT or (marked and not figures)):
+        return (f"the report page shows {len(doc.images)} page image{'s' if len(doc.images) > 1 else ''}"
+                f"{' (its title is marked 图片版)' if marked else ''}: needs OCR")
+    if marked and not figures:
+        return "the report's title is marked 图片版, and its page holds no table and no page image found: needs OCR"
+    return None
+
+
 def load_document(body, content_type=None, url=None):
     """The document in ``body``; a file over :mod:`pipelines.limits` raises :class:`TooLarge`."""
     if isinstance(body, str):
@@ -306,7 +339,11 @@ def docx_document(body):
                 if any(cells):
                     rows.append(Row(cells, grid=True, via="docx"))
     title = d.core_properties.title or None
-    return Document(kind="docx", rows=rows, meta={"Title": title} if title else {})
+    pictures = sum(1 for rel in d.part.rels.values() if "image" in rel.reltype)
+    needs = None
+    if pictures and sum(len(r.text.replace(" ", "")) for r in rows) < IMAGE_PAGE_TEXT:
+        needs = f"the DOCX holds {pictures} image{'s' if pictures > 1 else ''} and almost no text: needs OCR"
+    return Document(kind="docx", rows=rows, meta={"Title": title} if title else {}, needs_ocr=needs)
 
 
 def sheet_document(body, kind):
@@ -731,7 +768,35 @@ def html_document(html, url=None):
     walker.walk(body)
     walker.flush()
     page_text = "\n".join(texts)
-    return Document(kind="html", rows=rows, title=title, meta=meta, catalog=catalog, page_text=page_text)
+    images = _page_images(walker.images, url)
+    return Document(kind="html", rows=rows, title=title, meta=meta, catalog=catalog, page_text=page_text,
+                    images=images)
+
+
+def _page_images(found, url):
+    """The body's images that may be pages of the report, as absolute URLs, once each, in order."""
+    from urllib.parse import urljoin
+
+    out = []
+    for src, small in found:
+        if small or _NOT_A_PAGE.search(src) or src.startswith("data:"):
+            continue
+        try:
+            full = urljoin(url or "", src.strip())
+        except ValueError:
+            continue
+        if full not in out:
+            out.append(full)
+    return out
+
+
+def _small(el):
+    """An image its markup says is small (an icon): width or height under 100 pixels."""
+    for attr in ("width", "height"):
+        m = re.match(r"\s*(\d+)\s*(?:px)?\s*$", el.get(attr) or "")
+        if m and int(m.group(1)) < 100:
+            return True
+    return False
 
 
 _CATALOG_INLINE = re.compile(r"^(%s)\s*[:：]\s*(.+)$" % "|".join(CATALOG_LABELS))
@@ -780,6 +845,7 @@ class _HtmlWalker:
         self.cells = limits.CellCount()  # a page of 10,000-column tables stops here, not in the parser
         self.buf = []
         self.string = string  # the XPath string(): an element's whole text
+        self.images = []  # (src, small) of the images and image links in the body, in order
 
     def flush(self):
         if not self.buf:
@@ -809,6 +875,10 @@ class _HtmlWalker:
         block = tag in BLOCK_TAGS or tag in ("td", "th")
         if block:
             self.flush()
+        if tag == "img" and (el.get("src") or el.get("data-src")):
+            self.images.append(((el.get("data-src") or el.get("src")), _small(el)))
+        elif tag == "a" and IMAGE_EXT.search(el.get("href") or ""):
+            self.images.append((el.get("href"), False))
         if tag == "br":
             self.buf.append("\n")
         elif el.text:
@@ -822,6 +892,9 @@ class _HtmlWalker:
 
     def table(self, table):
         string = self.string
+        for img in table.iter("img"):  # page scans laid out in a table's cells
+            if img.get("data-src") or img.get("src"):
+                self.images.append(((img.get("data-src") or img.get("src")), _small(img)))
         for tr in table.iter("tr"):
             cells = [clean(string(td)) for td in self.cells.add(
                 [td for td in tr if isinstance(td.tag, str) and td.tag.lower() in ("td", "th")])]

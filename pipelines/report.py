@@ -1,7 +1,8 @@
 """A captured document to the parsed-report JSON of report-schema.md."""
+import os
 import re
 
-from .document import load_document
+from .document import Document, image_report, load_document, sniff_kind
 from .limits import TooLarge
 from .metadata import (agency_from_opening, agency_from_page, agency_from_signature, agency_from_title, catalog_fields, choose_date, date_candidates,
                        find_source, find_title, report_year)
@@ -11,7 +12,7 @@ from .script import detect_script, to_simplified
 from .tables import read_tables, squash
 
 SCHEMA_FIELDS = ("title", "title_original", "report_year", "agency", "published_at", "published_from", "source",
-                 "script", "format_version", "sections", "cells", "checks", "warnings")
+                 "script", "format_version", "extracted_by", "sections", "cells", "checks", "warnings")
 
 # what became of a document, by what it was: parsed, or kept for a later step
 PARSE_STATUS = {"html": "ok", "text": "ok", "pdf": "ok", "docx": "ok", "xlsx": "ok", "xls": "ok",
@@ -61,8 +62,16 @@ def normalise(doc, url=None, list_date=None, last_modified=None, list_title=None
     source = to_simplified(find_source(doc, text))
     title_script = detect_script(title_original or "", simplified=title or "")
     region = resolve_agency(agency, site_region=site_region, site_id_code=doc.meta.get("SiteIDCode"))
+    if doc.needs_ocr:
+        status = "needs_ocr"
+        if doc.needs_ocr not in warnings:
+            warnings.append(doc.needs_ocr)
+    else:
+        status = "ok" if doc.converted or doc.extracted_by else PARSE_STATUS.get(doc.kind, "needs_conversion")
     return {
-        "parse_status": "ok" if doc.converted else PARSE_STATUS.get(doc.kind, "needs_conversion"),
+        "parse_status": status,
+        # how the figures were read: from the document's text (its markup, text layer or cells) or by OCR
+        "extracted_by": doc.extracted_by or ("text" if status == "ok" else None),
         "title": title,
         "title_original": title_original,
         "report_year": year,
@@ -118,12 +127,19 @@ def parse_tables(doc, report_year=None, title=None):
         return {"format_version": "unknown", "sections": [], "cells": [], "checks": [], "warnings": [why]}
     sections = split_sections(doc.rows)
     checks = run_checks(tables.cells)
+    warnings = tables.warnings + mark_uncertain(tables.cells, checks)
+    if doc.extracted_by == "ocr":
+        from .ocr import mark_low_confidence
+
+        warnings += mark_low_confidence(tables.cells)
+        if not tables.cells:
+            warnings.append("OCR: no table cell was read from the report's images: its figures are not in the archive")
     return {
         "format_version": format_version(tables, report_year, doc.text),
         "sections": sections,
         "cells": tables.cells,
         "checks": checks,
-        "warnings": tables.warnings + mark_uncertain(tables.cells, checks),
+        "warnings": warnings,
     }
 
 
@@ -157,13 +173,69 @@ def _exception(e):
     return unparsed("error", f"{type(e).__name__}: {e}", traceback.format_exc(limit=4))
 
 
-def parse_capture(body, content_type=None, url=None, **kw):
+def read_images(doc, body, content_type=None, url=None, images=None, ocr=None, list_title=None):
+    """The document as it is, or, when its figures are in images, read by OCR: ``images``, the
+    bytes of a report page's images in order (the crawl fetched them); a PDF's pages rendered;
+    a DOCX's pictures; an image file itself.  ``ocr``: None to read them when the OCR extra is
+    installed, False never, True always (an error without the extra).  A document left
+    unread says why in ``needs_ocr``."""
+    why = image_report(doc, list_title)
+    if not why:
+        return doc
+    from . import ocr as OCR
+
+    if ocr is None and os.environ.get("OGI_OCR", "").lower() in ("0", "off", "no", "false"):
+        ocr = False  # a crawl that leaves OCR for later (ogi-archive reparse --ocr)
+    if ocr is False or (ocr is None and not OCR.available()):
+        doc.needs_ocr = why if ocr is False else f"{why} ({OCR.MISSING})"
+        return doc
+    if ocr and not OCR.available():
+        raise RuntimeError(OCR.MISSING)
+    kind = sniff_kind(body, content_type, url)
+    notes = []
+    if kind == "pdf":
+        pages, n = OCR.pdf_pages(body)
+        if n > len(pages):
+            notes.append(f"OCR: only the first {len(pages)} of {n} pages read")
+    elif kind == "docx":
+        pages = [p for p in map(OCR.open_image, OCR.docx_images(body)) if p is not None]
+    elif kind == "image":
+        pages = [p for p in [OCR.open_image(body)] if p is not None]
+    else:
+        if images is None:
+            doc.needs_ocr = f"{why} (its images were not given to the parser)"
+            return doc
+        pages = []
+        for i, data in enumerate(images[:OCR.MAX_PAGES], 1):
+            page = OCR.open_image(data) if data else None
+            if page is None:
+                notes.append(f"OCR: image {i} of the page could not be read as an image")
+            else:
+                pages.append(page)
+        if len(images) > OCR.MAX_PAGES:
+            notes.append(f"OCR: only the first {OCR.MAX_PAGES} of {len(images)} images read")
+    if not pages:
+        doc.needs_ocr = f"{why} (no image of it could be read)"
+        doc.warnings = doc.warnings + notes
+        return doc
+    rows, said, seconds = OCR.ocr_rows(pages)
+    kept = [w for w in doc.warnings if "needs OCR" not in w]
+    return Document(kind=kind if kind in ("pdf", "docx", "image") else doc.kind, rows=doc.rows + rows,
+                    title=doc.title, meta=doc.meta, catalog=doc.catalog, page_text=doc.page_text, images=doc.images,
+                    extracted_by="ocr",
+                    warnings=kept + [f"{why.replace(': needs OCR', '')}: read by OCR ({len(pages)} "
+                                     f"page{'s' if len(pages) > 1 else ''}, {seconds:.1f} s a page)"] + notes + said)
+
+
+def parse_capture(body, content_type=None, url=None, images=None, ocr=None, **kw):
     """A captured file to its parsed report, never raising: a file over its limits
     becomes ``parse_status = too_large``, an exception in normalisation or in the tables
     ``parse_status = error``, each with its reason in ``parse_error``; what was found
-    before an exception is kept.  (Runs in the crawl's parse workers.)"""
+    before an exception is kept.  A report whose figures are in images is read by OCR
+    (see :func:`read_images`), or left ``needs_ocr``.  (Runs in the crawl's parse workers.)"""
     try:
         doc = load_document(body, content_type=content_type, url=url)
+        doc = read_images(doc, body, content_type, url, images=images, ocr=ocr, list_title=kw.get("list_title"))
         report = normalise(doc, url=url, **kw)
     except TooLarge as e:
         return unparsed("too_large", str(e))
@@ -284,6 +356,7 @@ def parse_for_archive(body, content_type=None, url=None, **kw):
     from archive.store import ARCHIVE_ROWS, rows_json
 
     report = parse_capture(body, content_type=content_type, url=url, **kw)
+    report.setdefault("extracted_by", None)
     report["n_cells"] = len(report.get("cells", []))
     report["n_checks_failed"] = sum(1 for c in report.get("checks", []) if c["ok"] is False)
     for key, fields in ARCHIVE_ROWS.items():  # sent back as text only: cheaper to pass between processes

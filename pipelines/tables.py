@@ -52,6 +52,7 @@ class Value:
     note: str = None
     via: str = None  # the kind of row it was read from (Row.via; "line" for a line of text)
     glued: bool = False  # digits run into the label (规章000): several cells' digits, maybe
+    confidence: float = None  # OCR: how sure the recognition was of it (0–1)
 
 
 @dataclass
@@ -84,7 +85,7 @@ def tokens(rows):
     for row in rows:
         if row.grid:
             via = row.via or "grid"
-            for kind, tok in _grid_tokens(row.cells):
+            for kind, tok in _grid_tokens(row.cells, row.scores):
                 if kind == "value":
                     tok.via = via
                 yield kind, tok
@@ -97,13 +98,16 @@ def tokens(rows):
                 yield kind, tok
 
 
-def _grid_tokens(cells):
+def _grid_tokens(cells, scores=None):
     """A table row: its label cells, then the value cells after the last label.
 
     Blank cells before the label (under a rowspan) and blank cells in a row
     without any number (header rows) are not values; trailing blanks after
-    the last number are kept, since a blank cell is a position.
+    the last number are kept, since a blank cell is a position.  ``scores``: the
+    OCR confidence of each cell, kept on its value.
     """
+    if scores is not None:
+        scores = [s for c, s in zip(cells, scores) if c is not None]
     cells = [c for c in cells if c is not None]  # None: a merged cell's placeholder (PDF)
     kinds = ["value" if parse_number(c) is not None else "blank" if is_blank(c) else "label" for c in cells]
     if "value" not in kinds:
@@ -117,7 +121,10 @@ def _grid_tokens(cells):
             if k == "label":
                 yield "label", c
         else:
-            yield from _cell_tokens(c, in_grid=True)
+            for kind, tok in _cell_tokens(c, in_grid=True):
+                if kind == "value" and scores is not None:
+                    tok.confidence = scores[i]
+                yield kind, tok
 
 
 def _cell_tokens(cell, in_grid):
@@ -290,7 +297,8 @@ class Tables:
                                      f"the first kept, marked uncertain")
             return
         cell = {"table": table, "row": row, "column": column, "value": v.number, "unit": v.unit, "raw": v.raw,
-                "label": label, "header": header, "via": v.via, "uncertain": bool(uncertain)}
+                "label": label, "header": header, "via": v.via, "uncertain": bool(uncertain),
+                "confidence": v.confidence}
         if v.note:
             self.warnings.append(f"{table}.{row}.{column}: annotation kept in raw only: {v.raw}")
         self._at[key] = cell
@@ -481,12 +489,13 @@ def unglue(values, n, total_last=False, rows=1):
     if not any(v.glued for v in values) or len(values) >= cells:
         return values, None  # (digit runs apart from each other, as many as the cells: each its own)
     if sum(len(v.raw) if v.glued else 1 for v in values) == cells:
-        return [x for v in values for x in ([Value(d, int(d), via=v.via) for d in v.raw] if v.glued else [v])], None
+        return [x for v in values for x in ([Value(d, int(d), via=v.via, confidence=v.confidence) for d in v.raw]
+                                            if v.glued else [v])], None
     if len(values) == 1:
         v = values[0]
         digits = v.raw
         if cells == 1:
-            return [Value(digits, int(digits), via=v.via)], None
+            return [Value(digits, int(digits), via=v.via, confidence=v.confidence)], None
         if cells < len(digits) <= cells + (8 if cells <= 7 else 4):  # (bounded: the splits grow fast)
             found = []
             for split in _splits(digits, cells):
@@ -495,7 +504,7 @@ def unglue(values, n, total_last=False, rows=1):
                     if len(found) > 1:
                         break
             if len(found) == 1:
-                return [Value(str(x), x, via=v.via) for x in found[0]], None
+                return [Value(str(x), x, via=v.via, confidence=v.confidence) for x in found[0]], None
     raw = " ".join(v.raw for v in values)
     return [], f"digits run together ({raw}) read more than one way as {cells} cells"
 

@@ -72,6 +72,7 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".js": "application/javascript; charset=utf-8",
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif",
 }
 INDEX_FILES = ("index.html", "index.shtml", "index.htm")
 

@@ -7,7 +7,7 @@ from conftest import CORPUS, ROOT, needs_corpus, ogi
 SEED = CORPUS / "000_6f0d1c700e1760a4.txt"
 TRAD = ROOT / "crawler/demo/mirror/hn_huaihua_czj/zwgk/xxgknb/202101/t20210125_5873012.html"
 SCHEMA_KEYS = {"title", "title_original", "report_year", "agency", "published_at", "published_from", "source",
-               "script", "format_version", "sections", "cells", "checks", "warnings"}
+               "script", "format_version", "extracted_by", "sections", "cells", "checks", "warnings"}
 
 
 def test_parse_prints_schema_json_for_an_html_page():
@@ -17,7 +17,9 @@ def test_parse_prints_schema_json_for_an_html_page():
     assert set(report) == SCHEMA_KEYS
     assert report["format_version"] == "2019" and report["published_at"] == "2021-01-25T14:59:00+08:00"
     cell = report["cells"][0]
-    assert set(cell) == {"table", "row", "column", "value", "unit", "raw", "label", "header", "via", "uncertain"}
+    assert set(cell) == {"table", "row", "column", "value", "unit", "raw", "label", "header", "via", "uncertain",
+                         "confidence"}
+    assert report["extracted_by"] == "text" and cell["confidence"] is None
     # provenance: the printed label and header (simplified), what the row was read from
     new = next(c for c in report["cells"] if (c["row"], c["column"]) == ("new_received", "natural_person"))
     assert "本年新收" in new["label"] and new["header"] == "自然人" and new["via"] == "line"  # a table flattened into lines

@@ -50,6 +50,8 @@ META_REFRESH = re.compile(r"""<meta[^>]+http-equiv=["']?refresh["']?[^>]+content
 # read from the page's element tree directly (a parsel Selector for every link costs more)
 _TEXTS = etree.XPath("descendant-or-self::text()", smart_strings=False)  # what parsel's a::text gives
 _PARENT_TEXT = etree.XPath("../*//text()", smart_strings=False)
+PICTURE_WORDS = re.compile(r"图片版|圖片版|扫描版|掃描版")
+MAX_PAGE_IMAGES = 40  # page images fetched for one report
 REPORT_BODY = re.compile(r"总体情况|总体情況|總體情況|主动公开政府信息情况|收到和处理|本年新收|行政复议|信息公开.{0,6}情况|公开工作.{0,4}情况")
 
 
@@ -301,7 +303,8 @@ class ReportSpider(scrapy.Spider):
         meta = listing or page or {}
         return {"site_id": self.site.id, "urls": [meta.get("page_url") or url], "role": "seen"}
 
-    FETCH_ROLES = {"parse": "list", "parse_report": "report", "parse_attachment": "attachment"}
+    FETCH_ROLES = {"parse": "list", "parse_report": "report", "parse_attachment": "attachment",
+                   "parse_page_image": "image"}
 
     def failed(self, failure):
         """A request that failed for good (after retries), or was refused: counted against
@@ -606,7 +609,57 @@ class ReportSpider(scrapy.Spider):
                 yield self.follow_document(response, url, self.parse_attachment,
                                            {"page": {**listing, "page_url": response.url}})
         else:
-            yield self.capture(response, role="report", **listing)
+            images = self.page_images(response, listing)
+            report = self.capture(response, role="report", **listing)
+            if images:  # a report of page images: they are fetched, in order, and go with it
+                yield self.next_image(report, images, [])
+            else:
+                yield report
+
+    # ---- reports published as page images ---------------------------------------------
+
+    def page_images(self, response, listing):
+        """The page images of a report page whose figures are in images (its article is page
+        scans, or its title is marked 图片版), in order; [] for any other page.  Read from the
+        markup only where it shows an image or says 图片版, and prints no table in text: most
+        report pages cost nothing."""
+        if not hasattr(response, "text"):
+            return []
+        text = response.text
+        # a page that prints the requests table's first row has its figures in text
+        if "本年新收" in text or ("<img" not in text and "<IMG" not in text and not PICTURE_WORDS.search(text)):
+            return []
+        from pipelines.document import html_document, image_report
+
+        doc = html_document(text, response.url)
+        if not doc.images or not image_report(doc, listing.get("list_title")):
+            return []
+        self.crawler.stats.inc_value("ogi/image_reports")
+        return doc.images[:MAX_PAGE_IMAGES]
+
+    def next_image(self, report, todo, got):
+        """The request for the next page image of ``report``; the report itself (its images
+        with it) once every image has been fetched or has failed."""
+        if not todo:
+            return {**report, "images": got}
+        return scrapy.Request(todo[0], callback=self.parse_page_image, errback=self.page_image_failed,
+                              dont_filter=True, priority=1, meta={"ogi_page_image": True},
+                              cb_kwargs={"report": report, "todo": todo[1:], "got": got})
+
+    def parse_page_image(self, response, report, todo, got):
+        """A page image: its capture (None in its place when the site sent none)."""
+        ok = response.status == 200 and response.body
+        got.append(self.capture(response, role="image", page_url=report["url"]) if ok else None)
+        yield self.next_image(report, todo, got)
+
+    def page_image_failed(self, failure):
+        """A page image that could not be fetched: a failure item saying so, None in its place
+        (the parse says which image is missing); the report goes on with the others."""
+        kw = failure.request.cb_kwargs
+        item = self.failed(failure)
+        item["request"] = {"page_url": kw["report"]["url"]}  # (not the report's bytes)
+        yield item
+        yield self.next_image(kw["report"], kw["todo"], kw["got"] + [None])
 
     @staticmethod
     def body_text(response):
