@@ -1,5 +1,7 @@
-"""The real spiders and pipelines on the bundled mirror, served on 127.0.0.1."""
+"""The real spiders and pipelines on the bundled mirror, served on 127.0.0.1 and kept under
+the demo sites' own fixed hosts (http://<site>.demo.ogi-archive.invalid/…)."""
 import json
+from urllib.parse import urlsplit
 
 from conftest import CORPUS, ROOT, needs_corpus, rows
 from crawler.demo import REGISTRY
@@ -166,6 +168,39 @@ def test_the_summary_counts_what_the_archive_holds(demo_db):
     assert cells > 0 and failed["n"] > 0  # the demo has both, so the test can fail
 
 
+def test_the_archive_keeps_each_demo_sites_own_fixed_urls(demo_db, manifest):
+    """The demo's documents are archived under their sites' fixed hosts, never under the
+    address of the local server the crawl fetched them from (which is gone once it ends)."""
+    db, _ = demo_db
+    assert set(SITES) == set(manifest["sites"])
+    for m in manifest["reports"]:
+        host = urlsplit(SITES[m["site"]].start_urls[0]).hostname
+        assert host.endswith(".demo.ogi-archive.invalid")
+        (r,) = rows(db, "select url, site_id from reports where url = ?", f"http://{host}{m['path']}")
+        assert r["site_id"] == m["site"]
+    urls = [u for (u,) in map(dict.values, rows(db, "select url from reports union all select url from captures "
+                                                    "union all select final_url from captures "
+                                                    "union all select start_urls from sites union all select home from sites "
+                                                    "union all select url from fetch_failures"))]
+    assert urls and not [u for u in urls if u and "127.0.0.1" in u]
+    assert all(urlsplit(u).hostname.endswith(".demo.ogi-archive.invalid")
+               for u in urls if u and u.startswith("http"))
+
+
+def test_the_warc_records_carry_the_fixed_urls(demo_db):
+    import glob
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    db, _ = demo_db
+    targets = set()
+    for path in glob.glob(str(db).removesuffix(".db") + "-warc/*.warc.gz"):
+        with open(path, "rb") as fh:
+            targets |= {r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(fh)
+                        if r.rec_headers.get_header("WARC-Target-URI")}
+    assert targets == {r["url"] for r in rows(db, "select url from captures")}
+
+
 def test_each_sites_reports_are_its_own_agencys(demo_db, manifest):
     """A demo site holds only the reports of the agency it is the site of: each report's
     agency is in the site's region (its registry entry), and is the agency the site's own
@@ -180,6 +215,37 @@ def test_each_sites_reports_are_its_own_agencys(demo_db, manifest):
         assert r["region_code"] == site.region_code, r
         assert r["agency_id"] == resolve_agency(site.name, site.region_code)["agency_id"], (r, site.name)
     assert {r["site_id"] for r in reports} == set(manifest["sites"])  # every demo site has a report of its own
+
+
+def test_a_crawl_sends_only_the_demo_hosts_through_the_demo_proxy(tmp_path, manifest):
+    """One run of the demo's sites (through the mirror's server, OGI_DEMO_PROXY) and a site that
+    is not the demo's: that one is fetched directly, every request of it reaching its own
+    server as a plain one (not a proxy's absolute URL), and its reports archived at its URL."""
+    from conftest import ogi
+    from crawler.demo import serve_mirror
+    from sites_server import SITES as FIXTURES, fixture_entry, serve, stop
+    from sites_server import manifest as fixtures
+
+    mirror, proxy = serve_mirror(list(SITES.values()))
+    server, base = serve(FIXTURES / "trs_paged")
+    try:
+        registry = tmp_path / "sites.toml"
+        registry.write_text(REGISTRY.read_text(encoding="utf-8") + "\n" + fixture_entry("trs_paged", base),
+                            encoding="utf-8")
+        db = tmp_path / "archive.db"
+        proc = ogi("crawl", "--sites", registry, "--db", db, "-s", f"OGI_DEMO_PROXY={proxy}",
+                   "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert server.requests and all(path.startswith("/") for _, path, _ in server.requests)
+    finally:
+        stop([server])
+        mirror.shutdown()
+    direct = rows(db, "select url from reports where site_id = 't_trs_paged'")
+    assert len(direct) == len(fixtures()["trs_paged"]["reports"])
+    assert all(r["url"].startswith(base + "/") for r in direct)
+    demo = rows(db, "select url from reports where site_id != 't_trs_paged'")
+    assert len(demo) == len(manifest["reports"])
+    assert all(urlsplit(r["url"]).hostname.endswith(".demo.ogi-archive.invalid") for r in demo)
 
 
 def _numbers(text):
