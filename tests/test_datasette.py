@@ -58,7 +58,9 @@ def test_metadata_describes_every_table_and_facets_work(ds):
 
 def test_ogi_archive_serve_runs_datasette_over_http(demo_db, tmp_path):
     """The real `ogi-archive serve` process, fetched over HTTP on 127.0.0.1."""
+    import html
     import json
+    import re
     import shutil
     import socket
     import subprocess
@@ -67,9 +69,13 @@ def test_ogi_archive_serve_runs_datasette_over_http(demo_db, tmp_path):
     import urllib.request
 
     from conftest import BIN
+    from conftest import rows as rows_of
+
+    from archive.warc import warc_dir
 
     db = tmp_path / "nightly.db"  # a name other than archive.db: the metadata must follow it
     shutil.copy(demo_db[0], db)
+    shutil.copytree(warc_dir(demo_db[0]), warc_dir(db))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -88,6 +94,13 @@ def test_ogi_archive_serve_runs_datasette_over_http(demo_db, tmp_path):
         assert [r["agency"] for r in rows] == ["怀化市财政局"]
         meta = json.load(urllib.request.urlopen(base + "/-/metadata.json", timeout=5))
         assert "reports" in meta["databases"]["nightly"]["tables"]
+        # the demo has ended, its mirror is served no more: its reports are still there, by their URLs
+        table = urllib.request.urlopen(base + "/nightly/reports", timeout=5).read().decode("utf-8")
+        links = re.findall(r'href="(/-/original/nightly\?url=[^"]+)"', table)
+        assert len(links) == len(rows_of(db, "select id from reports"))
+        for link in links:
+            with urllib.request.urlopen(base + html.unescape(link), timeout=5) as r:
+                assert r.status == 200 and r.headers["Content-Type"].startswith("text/html")
     finally:
         proc.terminate()
         proc.wait(10)
@@ -146,3 +159,69 @@ def test_a_capture_is_served_from_its_warc_record_with_its_original_type(ds, dem
     assert pdf and get(ds, f"/-/capture/{name}/{pdf[0]['id']}").content.startswith(b"%PDF")
     assert get(ds, f"/-/capture/{name}/999999").status_code == 404
     assert get(ds, f"/-/capture/nodb/1").status_code == 404
+
+
+def _cell_links(page, column):
+    """The hrefs in the cells of ``column`` of a Datasette table or row page."""
+    import html
+    import re
+
+    cells = re.findall(rf'<td class="col-{column} [^"]*"[^>]*>(.*?)</td>', page, re.S)
+    return [[html.unescape(h) for h in re.findall(r'href="([^"]+)"', c)] for c in cells]
+
+
+def test_each_report_links_to_its_page_and_its_capture_as_archived(ds, demo_db, manifest):
+    """On each report's row page, its URL leads to the page as archived and its capture to the
+    raw capture: each answered from the archive with its own type (the PDF as a PDF) and a
+    file name like its URL's, whether or not the URL still answers (the demo's never do)."""
+    import re
+    from urllib.parse import quote, unquote, urlsplit
+
+    from conftest import rows
+
+    db, _ = demo_db
+    name = pathlib.Path(db).stem
+    reports = rows(db, "select r.id, r.url, r.capture_id, c.url capture_url, c.content_type capture_type "
+                       "from reports r join captures c on c.id = r.capture_id")
+    assert len(reports) == len(manifest["reports"])
+    table = get(ds, f"/{name}/reports?_size=max").text
+    row_pages = set(re.findall(rf'href="(/{name}/reports/[^"?]+)"', table))
+    assert len(row_pages) == len(reports)
+    kinds = set()
+    for row_page in row_pages:
+        page = get(ds, row_page).text
+        (url_links,), (capture_links,) = _cell_links(page, "url"), _cell_links(page, "capture_id")
+        (original,) = [h for h in url_links if h.startswith("/-/original/")]  # a demo URL has no live link
+        url = unquote(original.split("?url=", 1)[1])
+        (report,) = [r for r in reports if r["url"] == url]
+        assert f"/{name}/captures/{report['capture_id']}" in capture_links
+        (raw,) = [h for h in capture_links if h.startswith("/-/capture/")]
+        for link, fetched, ctype in ((original, report["url"], None), (raw, report["capture_url"], report["capture_type"])):
+            r = get(ds, link)
+            assert r.status_code == 200, link
+            page_type = rows(db, "select content_type from captures where id = ?", int(r.headers["x-ogi-capture"]))
+            assert r.headers["content-type"] == (ctype or page_type[0]["content_type"])
+            last = urlsplit(fetched).path.rsplit("/", 1)[-1]
+            assert r.headers["content-disposition"].endswith("''" + quote(last)), r.headers["content-disposition"]
+            assert not r.headers["content-disposition"].endswith(".blob")
+            kinds.add(r.headers["content-type"].split(";")[0])
+        assert get(ds, original).headers["x-ogi-capture"] == str(rows(
+            db, "select id from captures where url = ? order by fetched_at desc, id desc limit 1", url)[0]["id"])
+    assert kinds == {"text/html", "application/pdf"}  # the demo has both, so each is checked
+
+
+def test_an_original_url_not_in_the_archive_is_a_404(ds, demo_db):
+    name = pathlib.Path(demo_db[0]).stem
+    assert get(ds, f"/-/original/{name}?url=http%3A%2F%2Fnowhere.demo.ogi-archive.invalid%2F").status_code == 404
+    assert get(ds, f"/-/original/{name}").status_code == 400
+    assert get(ds, "/-/original/nodb?url=http%3A%2F%2Fx%2F").status_code == 404
+
+
+def test_a_live_sites_report_links_to_its_live_page_too(ds):
+    """Only a URL that resolves somewhere gets a link to the live page besides the archived one."""
+    from archive.datasette.plugin import render_cell
+
+    live = render_cell({}, "http://www.hongze.gov.cn/col/1167_462443/index.html", "url", "reports", "archive", ds)
+    assert 'href="http://www.hongze.gov.cn/col/1167_462443/index.html"' in live and "/-/original/archive?url=" in live
+    demo = render_cell({}, "http://js-hongze.demo.ogi-archive.invalid/index.html", "url", "reports", "archive", ds)
+    assert "/-/original/archive?url=" in demo and 'href="http://js-hongze' not in demo
