@@ -276,6 +276,10 @@ def _join(settings, wait):
 def demo(db, settings):
     """Serve the bundled demo mirror on 127.0.0.1 and crawl it into an archive.
 
+    Each demo site keeps a fixed URL of its own (http://<site>.demo.ogi-archive.invalid/…,
+    a name that resolves nowhere): the crawl reaches it through the mirror's local server,
+    and the archive stores those URLs, which `ogi-archive serve` answers from the archive.
+
     Example:
 
         ogi-archive demo --db archive.db && ogi-archive serve archive.db
@@ -283,15 +287,15 @@ def demo(db, settings):
     from crawler.demo import REGISTRY, serve_mirror
     from crawler.registry import load_sites
 
-    bases, servers = serve_mirror()
-    sites = load_sites(REGISTRY, base=bases)
-    click.echo(f"demo mirror: {len(sites)} sites on " + ", ".join(sorted(set(bases.values()))))
-    settings = ("AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0", "CONCURRENT_REQUESTS_PER_DOMAIN=8") + tuple(settings)
+    sites = load_sites(REGISTRY)
+    server, proxy = serve_mirror(sites)
+    click.echo(f"demo mirror: {len(sites)} sites (http://<site>.demo.ogi-archive.invalid/), served on {proxy}")
+    settings = ("AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+                f"OGI_DEMO_PROXY={proxy}") + tuple(settings)
     try:
         result = _run(sites, db, settings)
     finally:
-        for s in servers:
-            s.shutdown()
+        server.shutdown()
     click.echo(f"open it:        {pathlib.Path(sys.argv[0])} serve {db}")
     if result["failed"]:
         for site_id, reason in result["failed"].items():

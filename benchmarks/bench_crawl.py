@@ -29,7 +29,7 @@ TEMPLATES = [
     MIRROR / "hn_huaihua_czj/zwgk/xxgknb/202101/t20210125_5873012.html",
     MIRROR / "js_hongze/art/2024/2/26/art_52013_3345671.html",
     MIRROR / "js_huaian_xxgk/xxgk/gknb/202502/5b578ca9f1a582d1b885388e582edef8.shtml",
-    MIRROR / "hn_huaihua_czj/zwgk/xxgknb/202601/t20260123_6412087.html",
+    MIRROR / "js_shuyang/shuyang/xxgknb/287f7c4e645f26d1a078a0efd494e79d.shtml",
 ]
 PER_PAGE = 20
 # the commands run this checkout's code, whichever checkout the venv was installed from

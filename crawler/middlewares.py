@@ -7,6 +7,8 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, Redirec
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 
+from .demo import DEMO_DOMAIN
+
 
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's retries, but each waits longer before it goes: RETRY_BACKOFF_BASE seconds,
@@ -81,6 +83,31 @@ class UrlPolicyMiddleware:
         if ports and port not in ports:
             # another service on the site's host (an admin console, an internal API) is not the site
             raise Refused(f"off-site: port {port} is not one of the site's ({', '.join(map(str, sorted(ports)))})")
+        return None
+
+
+class DemoProxyMiddleware:
+    """The bundled demo's sites, whose hosts (under ``crawler.demo.DEMO_DOMAIN``, a
+    ``.invalid`` name) resolve nowhere, are fetched through the demo's local server
+    (``OGI_DEMO_PROXY``, set by ``ogi-archive demo``), so that the archive keeps their
+    fixed URLs.  Only those hosts' requests: any other goes as it would without this.
+    Switched off (not loaded) when OGI_DEMO_PROXY is not set."""
+
+    def __init__(self, proxy):
+        self.proxy = proxy
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        from scrapy.exceptions import NotConfigured
+
+        proxy = crawler.settings.get("OGI_DEMO_PROXY")
+        if not proxy:
+            raise NotConfigured
+        return cls(proxy)
+
+    def process_request(self, request):
+        if host_allowed(urlsplit(request.url).hostname, [DEMO_DOMAIN]):
+            request.meta["proxy"] = self.proxy
         return None
 
 

@@ -58,10 +58,10 @@ def _validate(entry, where):
     if entry.get("cms", "generic") not in CMS_FAMILIES:
         raise RegistryError(f"{where}: cms {entry['cms']!r} is not one of {', '.join(CMS_FAMILIES)}")
     urls = entry["start_urls"]
-    if isinstance(urls, str) or not all(isinstance(u, str) and re.match(r"^(https?://|\{base\})", u) for u in urls):
+    if isinstance(urls, str) or not all(isinstance(u, str) and re.match(r"^https?://", u) for u in urls):
         raise RegistryError(f"{where}: start_urls must be a list of http(s) URLs")
     for u in urls:
-        problem = None if u.startswith("{base}") else url_problem(u)
+        problem = url_problem(u)
         if problem:
             raise RegistryError(f"{where}: start URL {u!r}: {problem}")
     rc = entry.get("region_code")
@@ -70,8 +70,8 @@ def _validate(entry, where):
     return Site(**entry)
 
 
-def load_file(path, base=None):
-    """The sites of one TOML file; ``{base}`` in URLs is replaced by ``base`` (a dict id → URL, or str)."""
+def load_file(path):
+    """The sites of one TOML file."""
     path = pathlib.Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -79,22 +79,17 @@ def load_file(path, base=None):
         raise RegistryError(f"{path}: {e}") from None
     sites = []
     for i, entry in enumerate(data.get("site", []), 1):
-        site = _validate(dict(entry), f"{path}: site #{i} ({entry.get('id', '?')})")
-        if base is not None:
-            b = base[site.id] if isinstance(base, dict) else base
-            site.start_urls = [u.replace("{base}", b) for u in site.start_urls]
-            site.home = site.home.replace("{base}", b) if site.home else None
-        sites.append(site)
+        sites.append(_validate(dict(entry), f"{path}: site #{i} ({entry.get('id', '?')})"))
     return sites
 
 
-def load_sites(where=None, base=None):
+def load_sites(where=None):
     """All sites under ``where`` (a file or a folder; default: the shipped registry), ids unique."""
     where = pathlib.Path(where) if where else SITES_DIR
     files = sorted(where.rglob("*.toml")) if where.is_dir() else [where]
     sites, seen = [], {}
     for f in files:
-        for s in load_file(f, base):
+        for s in load_file(f):
             if s.id in seen:
                 raise RegistryError(f"{f}: id {s.id!r} is already used in {seen[s.id]}")
             seen[s.id] = f

@@ -44,6 +44,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.LoopAwareMetaRefreshMiddleware": 580,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.LoopAwareRedirectMiddleware": 600,
+    # before Scrapy's proxy middleware (750) reads request.meta["proxy"]: the demo's hosts
+    # through the demo's local server (only with OGI_DEMO_PROXY set: ogi-archive demo)
+    "crawler.middlewares.DemoProxyMiddleware": 740,
 }
 # Breadth first: a site's shallow list pages before deep ones, so that a trap of nested
 # sub-columns cannot spend the list-page budget (OGI_MAX_LIST_PAGES) before the real column
@@ -107,6 +110,9 @@ OGI_MAX_LIST_PAGES = 200
 # Report pages and files a site's crawl may ask for in a run (a list that links one report
 # under endless query strings stops there)
 OGI_MAX_DOCUMENTS = 2000
+# The bundled demo's local server (http://127.0.0.1:PORT), through which requests to the
+# demo's hosts (*.demo.ogi-archive.invalid) go; set by `ogi-archive demo`.  None: no proxy.
+OGI_DEMO_PROXY = None
 # Distributed crawling (crawler/distributed.py): the Redis that the run's crawl processes
 # share, as redis://[:password@]host:6379/0; the environment variable of the same name
 # sets it too.  None: one process, no Redis.

@@ -3,8 +3,10 @@ configured as `ogi-archive serve` configures it (immutable, the SQL time limit);
 `ogi-archive serve` process over HTTP."""
 import asyncio
 import contextlib
+import html
 import json
 import pathlib
+import re
 import shutil
 import socket
 import subprocess
@@ -16,6 +18,7 @@ import urllib.request
 import pytest
 from datasette.app import Datasette
 
+from archive.warc import warc_dir
 from conftest import BIN, rows
 
 
@@ -104,6 +107,7 @@ def test_ogi_archive_serve_runs_datasette_over_http(demo_db, tmp_path):
     the SQL time limit, and a POST to a canned query or a table refused (405), not a 500."""
     db = tmp_path / "nightly.db"  # a name other than archive.db: the metadata must follow it
     shutil.copy(demo_db[0], db)
+    shutil.copytree(warc_dir(demo_db[0]), warc_dir(db))
     with served(db) as base:
         q = urllib.parse.quote("懷化")
         rows_ = json.loads(fetch(f"{base}/nightly/search_titles.json?q={q}&_shape=array")[1])
@@ -119,6 +123,13 @@ def test_ogi_archive_serve_runs_datasette_over_http(demo_db, tmp_path):
                      "/nightly/cells.json", "/nightly", "/", "/-/capture/nightly/1"):
             status, body = fetch(base + path, data=form)
             assert 400 <= status < 500, (path, status, body[:200])
+        # the demo has ended, its mirror is served no more: its reports are still there, by their URLs
+        table = fetch(base + "/nightly/reports")[1].decode("utf-8")
+        links = re.findall(r'href="(/-/original/nightly\?url=[^"]+)"', table)
+        assert len(links) == rows(db, "select count(*) n from reports")[0]["n"]
+        for link in links:
+            status, body = fetch(base + html.unescape(link))
+            assert status == 200 and b"<html" in body.lower()[:2000]
 
 
 def test_facet_by_province(ds):
@@ -281,3 +292,67 @@ def test_serve_live_serves_an_archive_a_crawl_holds(demo_db, tmp_path):
         status, body = fetch(base + "/archive/reports.json?_shape=array&_col=title")
         assert status == 200 and len(json.loads(body)) == rows(db, "select count(*) n from reports")[0]["n"]
         assert fetch(base + "/archive/agency_by_year", data=b"agency=x")[0] == 405
+def _cell_links(page, column):
+    """The hrefs in the cells of ``column`` of a Datasette table or row page."""
+    import html
+    import re
+
+    cells = re.findall(rf'<td class="col-{column} [^"]*"[^>]*>(.*?)</td>', page, re.S)
+    return [[html.unescape(h) for h in re.findall(r'href="([^"]+)"', c)] for c in cells]
+
+
+def test_each_report_links_to_its_page_and_its_capture_as_archived(ds, demo_db, manifest):
+    """On each report's row page, its URL leads to the page as archived and its capture to the
+    raw capture: each answered from the archive with its own type (the PDF as a PDF) and a
+    file name like its URL's, whether or not the URL still answers (the demo's never do)."""
+    import re
+    from urllib.parse import quote, unquote, urlsplit
+
+    from conftest import rows
+
+    db, _ = demo_db
+    name = pathlib.Path(db).stem
+    reports = rows(db, "select r.id, r.url, r.capture_id, c.url capture_url, c.content_type capture_type "
+                       "from reports r join captures c on c.id = r.capture_id")
+    assert len(reports) == len(manifest["reports"])
+    table = get(ds, f"/{name}/reports?_size=max").text
+    row_pages = set(re.findall(rf'href="(/{name}/reports/[^"?]+)"', table))
+    assert len(row_pages) == len(reports)
+    kinds = set()
+    for row_page in row_pages:
+        page = get(ds, row_page).text
+        (url_links,), (capture_links,) = _cell_links(page, "url"), _cell_links(page, "capture_id")
+        (original,) = [h for h in url_links if h.startswith("/-/original/")]  # a demo URL has no live link
+        url = unquote(original.split("?url=", 1)[1])
+        (report,) = [r for r in reports if r["url"] == url]
+        assert f"/{name}/captures/{report['capture_id']}" in capture_links
+        (raw,) = [h for h in capture_links if h.startswith("/-/capture/")]
+        for link, fetched, ctype in ((original, report["url"], None), (raw, report["capture_url"], report["capture_type"])):
+            r = get(ds, link)
+            assert r.status_code == 200, link
+            page_type = rows(db, "select content_type from captures where id = ?", int(r.headers["x-ogi-capture"]))
+            assert r.headers["content-type"] == (ctype or page_type[0]["content_type"])
+            last = urlsplit(fetched).path.rsplit("/", 1)[-1]
+            assert r.headers["content-disposition"].endswith("''" + quote(last)), r.headers["content-disposition"]
+            assert not r.headers["content-disposition"].endswith(".blob")
+            kinds.add(r.headers["content-type"].split(";")[0])
+        assert get(ds, original).headers["x-ogi-capture"] == str(rows(
+            db, "select id from captures where url = ? order by fetched_at desc, id desc limit 1", url)[0]["id"])
+    assert kinds == {"text/html", "application/pdf"}  # the demo has both, so each is checked
+
+
+def test_an_original_url_not_in_the_archive_is_a_404(ds, demo_db):
+    name = pathlib.Path(demo_db[0]).stem
+    assert get(ds, f"/-/original/{name}?url=http%3A%2F%2Fnowhere.demo.ogi-archive.invalid%2F").status_code == 404
+    assert get(ds, f"/-/original/{name}").status_code == 400
+    assert get(ds, "/-/original/nodb?url=http%3A%2F%2Fx%2F").status_code == 404
+
+
+def test_a_live_sites_report_links_to_its_live_page_too(ds):
+    """Only a URL that resolves somewhere gets a link to the live page besides the archived one."""
+    from archive.datasette.plugin import render_cell
+
+    live = render_cell({}, "http://www.hongze.gov.cn/col/1167_462443/index.html", "url", "reports", "archive", ds)
+    assert 'href="http://www.hongze.gov.cn/col/1167_462443/index.html"' in live and "/-/original/archive?url=" in live
+    demo = render_cell({}, "http://js-hongze.demo.ogi-archive.invalid/index.html", "url", "reports", "archive", ds)
+    assert "/-/original/archive?url=" in demo and 'href="http://js-hongze' not in demo

@@ -1,4 +1,5 @@
 """Cron-grade runs on a copy of the demo mirror that the tests change between runs."""
+import json
 import os
 import shutil
 import sqlite3
@@ -10,19 +11,37 @@ import pytest
 from conftest import BIN, MIRROR, ogi
 from crawler.demo import serve_site
 
+MANIFEST = json.loads((MIRROR / "MANIFEST.json").read_text(encoding="utf-8"))
 SITE = "hn_huaihua_czj"
 REPORT = "zwgk/xxgknb/202101/t20210125_5873012.html"
+LISTED = sum(1 for r in MANIFEST["reports"] if r["site"] == SITE)  # the reports its lists name
+
+
+def serve_copy(tmp_path, site_id):
+    """A copy of a demo site's folder served on 127.0.0.1, and a registry naming it there."""
+    entry = MANIFEST["sites"][site_id]
+    root = tmp_path / "mirror" / site_id
+    shutil.copytree(MIRROR / site_id, root)
+    server, base = serve_site(root)
+    registry = tmp_path / "sites.toml"
+    starts = ", ".join(f'"{base}{u}"' for u in entry["start_urls"])
+    registry.write_text(f'[[site]]\nid = "{site_id}"\nname = "{entry["name"]}"\nregion_code = "{entry["region_code"]}"\n'
+                        f'cms = "{entry["cms"]}"\nstart_urls = [{starts}]\n', encoding="utf-8")
+    return server, (root, registry, tmp_path / "archive.db")
 
 
 @pytest.fixture
 def site(tmp_path):
-    root = tmp_path / "mirror" / SITE
-    shutil.copytree(MIRROR / SITE, root)
-    server, base = serve_site(root)
-    registry = tmp_path / "sites.toml"
-    registry.write_text(f'[[site]]\nid = "{SITE}"\nname = "怀化市财政局"\nregion_code = "431200"\ncms = "trs"\n'
-                        f'start_urls = ["{base}/zwgk/xxgknb/index.html"]\n', encoding="utf-8")
-    yield root, registry, tmp_path / "archive.db"
+    server, site = serve_copy(tmp_path, SITE)
+    yield site
+    server.shutdown()
+
+
+@pytest.fixture
+def hongze(tmp_path):
+    """The demo site with two reports listed, one of each year."""
+    server, site = serve_copy(tmp_path, "js_hongze")
+    yield site
     server.shutdown()
 
 
@@ -53,7 +72,7 @@ def test_an_unchanged_rerun_revalidates_with_304s_and_downloads_list_pages_only(
     first = q(db, "select count(*) from captures")[0][0]
     crawl(registry, db, "-s", "OGI_RECHECK_DAYS=0")  # every report revalidated: each answers 304
     pages, new, changed, unchanged = last_run(db)
-    assert (new, changed, unchanged) == (0, 0, 2) and pages == 2
+    assert (new, changed, unchanged) == (0, 0, LISTED) and pages == 2
     assert q(db, "select count(*) from captures")[0][0] == first + 2
 
 
@@ -65,7 +84,7 @@ def test_an_unchanged_rerun_downloads_list_pages_only(site):
     pages, new, changed, unchanged = last_run(db)
     roles = q(db, "select role, count(*) from captures where run_id = (select max(id) from crawl_runs) group by role")
     assert dict(roles) == {"list": 2}  # index.html and index_1.html: no detail page body was downloaded
-    assert (new, changed, unchanged) == (0, 0, 2) and pages == 2
+    assert (new, changed, unchanged) == (0, 0, LISTED) and pages == 2
     assert q(db, "select count(*) from captures")[0][0] == first + 2
 
 
@@ -88,19 +107,24 @@ def test_a_changed_report_becomes_a_second_version_and_the_first_is_kept(site):
     assert q(db, "select count(*) from captures where url like ?", "%" + REPORT)[0][0] == 2
 
 
-def test_a_report_gone_from_its_list_gets_removed_at_and_stays(site):
-    root, registry, db = site
+def test_a_report_gone_from_its_list_gets_removed_at_and_stays(hongze):
+    root, registry, db = hongze
     crawl(registry, db)
-    listing = root / "zwgk/xxgknb/index_1.html"
+    gone_path = "/art/2024/2/26/art_52013_3345671.html"
+    cells = q(db, "select count(*) from cells where report_id = (select id from reports where url like ?)",
+              "%" + gone_path)[0][0]
+    listing = root / "col/col52013/index.html"
     text = listing.read_text(encoding="utf-8")
-    start = text.index('<li><a href="./202101/t20210125_5873012.html"')
-    listing.write_text(text[:start] + text[text.index("</li>", start) + 5:], encoding="utf-8")
+    start = text.index(f'<record><![CDATA[<li><a href="{gone_path}"')
+    text = text[:start] + text[text.index("</record>", start) + len("</record>\n"):]
+    listing.write_text(text.replace("var totalRecord = 5;", "var totalRecord = 4;"), encoding="utf-8")
     crawl(registry, db)
     rows = dict(q(db, "select url, removed_at from reports"))
     gone = [u for u, r in rows.items() if r]
-    assert len(gone) == 1 and gone[0].endswith(REPORT) and len(rows) == 2
-    assert q(db, "select count(*) from cells where report_id = (select id from reports where url like ?)",
-             "%" + REPORT)[0][0] == 196
+    assert len(gone) == 1 and gone[0].endswith(gone_path)
+    assert len(rows) == sum(1 for r in MANIFEST["reports"] if r["site"] == "js_hongze")
+    assert cells and q(db, "select count(*) from cells where report_id = (select id from reports where url like ?)",
+                       "%" + gone_path)[0][0] == cells
 
 
 def test_a_second_concurrent_run_exits_at_once_with_its_own_code(site):
@@ -124,7 +148,7 @@ def test_two_runs_started_together_do_not_corrupt_the_archive(site):
     codes = sorted(p.wait(120) for p in procs)
     assert codes in ([0, 0], [0, 4])  # the second waits for nothing: it runs after, or exits locked
     assert q(db, "pragma integrity_check")[0][0] == "ok"
-    assert q(db, "select count(*) from reports")[0][0] == 2
+    assert q(db, "select count(*) from reports")[0][0] == LISTED
     assert q(db, "select count(*) from (select report_id from report_versions group by report_id, sha256 "
                  "having count(*) > 1)")[0][0] == 0
 

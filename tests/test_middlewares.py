@@ -120,3 +120,33 @@ def test_utf16_pages_are_read_as_text():
     page = "<html><head><title>某县2020年政府信息公开工作年度报告</title></head><body>一、总体情况</body></html>"
     for body in (page.encode("utf-16"), page.encode("utf-16-le"), page.encode("utf-16-be")):
         assert sniff_kind(body) == "html" and "某县2020年" in decode(body)
+
+
+# ---- the demo's hosts, and only they, through the demo's local server -----------------------
+
+from scrapy.exceptions import NotConfigured  # noqa: E402
+
+from crawler.middlewares import DemoProxyMiddleware  # noqa: E402
+
+
+@pytest.mark.parametrize("url,proxied", [
+    ("http://js-hongze.demo.ogi-archive.invalid/col/col52013/index.html", True),
+    ("http://js-hongze.demo.ogi-archive.invalid/robots.txt", True),
+    ("http://www.hongze.gov.cn/col/col52013/index.html", False),
+    ("http://127.0.0.1:8123/zwgk/", False),
+    ("http://demo.ogi-archive.invalid.example.gov.cn/", False),  # a name that only begins like it
+    ("http://xdemo.ogi-archive.invalid/", False),
+])
+def test_only_the_demo_hosts_requests_go_through_the_demo_proxy(url, proxied):
+    mw = DemoProxyMiddleware.from_crawler(get_crawler(GenericSpider, settings_dict={
+        "OGI_DEMO_PROXY": "http://127.0.0.1:9999"}))
+    request = Request(url)
+    assert mw.process_request(request) is None
+    assert request.meta.get("proxy") == ("http://127.0.0.1:9999" if proxied else None)
+
+
+def test_without_the_demo_the_proxy_middleware_is_not_loaded():
+    default = project_settings().get("OGI_DEMO_PROXY")
+    assert default is None
+    with pytest.raises(NotConfigured):
+        DemoProxyMiddleware.from_crawler(get_crawler(GenericSpider, settings_dict={"OGI_DEMO_PROXY": default}))

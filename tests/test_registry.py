@@ -10,9 +10,15 @@ def test_shipped_registry_loads_and_ids_are_unique():
     assert len({s.id for s in sites}) == len(sites)
 
 
-def test_demo_registry_substitutes_the_base():
-    sites = load_file(ROOT / "crawler/demo/sites.toml", base="http://127.0.0.1:1234")
-    assert all(u.startswith("http://127.0.0.1:1234/") for s in sites for u in s.start_urls)
+def test_demo_registry_gives_each_site_a_fixed_host_of_its_own_that_resolves_nowhere():
+    from urllib.parse import urlsplit
+
+    sites = load_file(ROOT / "crawler/demo/sites.toml")
+    hosts = {s.id: {urlsplit(u).hostname for u in s.start_urls + [s.home]} for s in sites}
+    assert all(len(h) == 1 for h in hosts.values())
+    assert len({h for hs in hosts.values() for h in hs}) == len(sites)
+    assert all(h.endswith(".demo.ogi-archive.invalid") for hs in hosts.values() for h in hs)
+    assert sorted(s.id for s in sites) == sorted(p.name for p in (ROOT / "crawler/demo/mirror").iterdir() if p.is_dir())
 
 
 @pytest.mark.parametrize("entry,reason", [
