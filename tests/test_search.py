@@ -1,18 +1,199 @@
-"""Full-text search (archive/search.py): the tokenizer's offsets, checked on random text and
-through SQLite, and what a search marks."""
+"""Full-text search (archive/search.py): the index kept as reports are written, re-parsed and
+deleted, made by its migration on an older archive; the tokenizer's offsets on random text and
+through SQLite.  The oracle is the reports' own text, read back with plain SQL and searched in Python."""
+import hashlib
 import re
+import shutil
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from archive import search
+from archive.db import open_archive
+from archive.store import report_id, save_report, write_parse
+from conftest import ROOT, rows
 from pipelines.script import to_simplified
+
+# reports written into a copy of the demo archive: what each one's text puts before a term
+WRITTEN = {
+    # a traditional-script text, as an older parse may have left it
+    "trad": ("某縣信訪局2021年政府信息公開工作年度報告", "總體情況", "本機關全年受理信訪事項12件，行政復議3件。"),
+    # ASCII, digits, full-width forms, characters of four bytes and 〇 before the term
+    "mixed": ("某区2022年政府信息公开工作年度报告", "总体情况",
+              "ABC123，ＡＢＣ１２３、𠀀𠮷〇：依申请公开事项办理情况良好。"),
+    # 信 and 访, 依申请 and 公开, each in the text, never side by side
+    "apart": ("某镇2022年政府信息公开工作年度报告", "总体情况",
+              "本机关收到来信后上门走访，依申请办理；主动公开目录已更新。"),
+    # markup in a text is shown as text
+    "markup": ("某街道2023年政府信息公开工作年度报告", "其他需要报告的事项", "<b>粗体</b> & <script>x</script> 复议一件。"),
+}
+
+
+def parse_of(title, heading, text, year=2022):
+    return {"title": title, "title_original": title, "report_year": year, "agency": title[:3], "script": "simplified",
+            "sections": [{"number": 1, "heading": heading, "text": text}], "cells": [], "checks": [],
+            "warnings": [], "text": text}
+
+
+def write(db, key, parsed):
+    """A report of site ``search-test`` (a new version when its text differs); its id."""
+    url = f"http://search.test/{key}.html"
+    sha = hashlib.sha256(repr(parsed).encode()).hexdigest()
+    save_report(db, "search-test", url, None, sha, parsed)
+    return report_id("search-test", url)
+
+
+def copy_archive(demo_db, path):
+    src, dst = sqlite3.connect(demo_db[0]), sqlite3.connect(path)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def archive(demo_db, tmp_path_factory):
+    """A copy of the demo archive with the reports of WRITTEN added through the project's writer."""
+    path = copy_archive(demo_db, tmp_path_factory.mktemp("search") / "archive.db")
+    db = open_archive(path)
+    ids = {key: write(db, key, parse_of(*texts)) for key, texts in WRITTEN.items()}
+    db.close()
+    return path, ids
+
+
+def indexed_texts(db_path):
+    """Each report's title and the text of its sections (its whole text where it has none), read
+    with plain SQL."""
+    texts = {}
+    for r in rows(db_path, "select id, title, text from reports"):
+        sections = [s["heading"] + "\n" + s["text"] for s in
+                    rows(db_path, "select heading, text from sections where report_id = ? order by number", r["id"])]
+        texts[r["id"]] = [r["title"] or "", "\n\n".join(sections) or r["text"] or ""]
+    return texts
+
+
+def oracle(db_path, term):
+    """The reports that hold ``term``: in a title or a section, in either script, whitespace
+    between its characters allowed (a PDF's line break inside a word)."""
+    want = to_simplified(term)
+    return {rid for rid, texts in indexed_texts(db_path).items()
+            if any(want in to_simplified(re.sub(r"\s+", "", t)) for t in texts)}
 
 
 def marked(snippet):
     return re.findall(r"<mark>(.*?)</mark>", snippet, re.S)
+
+
+# ---- keeping the index current ---------------------------------------------------------------
+
+def found_ids(db, q):
+    return {r[0] for r in db.execute("select r.id from reports_fts join reports r on r.rowid = reports_fts.rowid "
+                                     "where reports_fts match ?", [search.escape_query(q)])}
+
+
+def index_is_whole(db):
+    """Every report has one row of the index, and FTS5 finds the index and its text agree."""
+    db.execute("insert into reports_fts (reports_fts) values ('integrity-check')")
+    return db.execute("select count(*) from reports_fts").fetchone()[0] == db.table("reports").count
+
+
+@pytest.fixture
+def fresh(tmp_path):
+    db = open_archive(tmp_path / "a.db")
+    yield db
+    db.close()
+
+
+def test_a_new_version_of_a_report_replaces_its_text_in_the_index(fresh):
+    rid = write(fresh, "r", parse_of("某市2020年年度报告", "总体情况", "全年召开听证会两次。"))
+    write(fresh, "other", parse_of("某县2020年年度报告", "总体情况", "全年召开听证会一次。"))
+    assert found_ids(fresh, "听证会") == {rid, report_id("search-test", "http://search.test/other.html")}
+    assert write(fresh, "r", parse_of("某市2020年年度报告", "总体情况", "全年召开座谈会两次。")) == rid
+    assert fresh.table("reports").get(rid)["version"] == 2
+    assert rid not in found_ids(fresh, "听证会") and found_ids(fresh, "座谈会") == {rid}
+    assert index_is_whole(fresh)
+
+
+def test_a_parse_written_over_the_current_one_replaces_its_text_in_the_index(fresh):
+    rid = write(fresh, "r", parse_of("某市2020年年度报告", "总体情况", "全年召开听证会两次。"))
+    with fresh.atomic():  # as a re-parse writes it: the parse it replaces no longer current
+        fresh.execute("update parses set current = 0 where report_id = ?", [rid])
+        write_parse(fresh, rid, parse_of("某市2020年年度报告", "总体情况", "全年召开座谈会两次。"), version=1,
+                    capture_id=None, reparse_id=1)
+    assert found_ids(fresh, "听证会") == set() and found_ids(fresh, "座谈会") == {rid}
+    assert index_is_whole(fresh)
+
+
+def test_a_report_deleted_leaves_the_index(fresh):
+    rid = write(fresh, "r", parse_of("某市2020年年度报告", "总体情况", "全年召开听证会两次。"))
+    fresh.execute("delete from reports where id = ?", [rid])
+    assert found_ids(fresh, "听证会") == set() and index_is_whole(fresh)
+
+
+def test_a_reparse_that_changes_section_texts_updates_the_index(demo_db, tmp_path, monkeypatch):
+    """The real re-parse (worker processes, its writer): the parser now writes 来访 for 信访."""
+    from archive import reparse as rp
+    from archive.warc import warc_dir
+    from pipelines import report
+
+    path = copy_archive(demo_db, tmp_path / "archive.db")
+    shutil.copytree(warc_dir(demo_db[0]), warc_dir(path))
+    before = oracle(path, "信访")
+    assert before
+    split = report.split_sections
+    monkeypatch.setattr(report, "split_sections",
+                        lambda rows: [{**s, "text": s["text"].replace("信访", "来访")} for s in split(rows)])
+    run = rp.reparse(path, workers=1)
+    assert run["status"] == "ok" and run["changed"] >= 1
+    after = oracle(path, "信访")
+    assert after < before
+    db = open_archive(path)
+    assert found_ids(db, "信访") == after
+    assert found_ids(db, "来访") == oracle(path, "来访") >= before - after
+    assert index_is_whole(db)
+    db.close()
+
+
+def test_the_migration_indexes_the_reports_of_an_archive_made_before_it(demo_db, tmp_path):
+    path = copy_archive(demo_db, tmp_path / "archive.db")
+    db = open_archive(path)
+    db.execute("drop table reports_fts")
+    db.execute("drop trigger reports_fts_forget")
+    db.execute("delete from _sqlite_migrations where name = 'm012_search_index'")
+    db.conn.commit()
+    db.close()
+    db = open_archive(path)
+    for q in ("信访", "依申请公开"):
+        assert found_ids(db, q) == oracle(path, q) != set()
+    assert index_is_whole(db)
+    assert ("reports_fts_forget",) in db.execute("select name from sqlite_master where type = 'trigger'").fetchall()
+    db.close()
+
+
+def test_plain_sqlite3_reads_every_table_but_the_index(archive):
+    conn = sqlite3.connect(archive[0])
+    tables = [t for (t,) in conn.execute("select name from sqlite_master where type = 'table'")]
+    for table in tables:
+        if table != "reports_fts":
+            conn.execute(f"select * from [{table}] limit 1").fetchall()
+    with pytest.raises(sqlite3.OperationalError, match="ogi_cjk"):
+        conn.execute("select * from reports_fts where reports_fts match '信访'").fetchall()
+    conn.close()
+
+
+def test_a_process_that_searches_ends_cleanly(archive):
+    """The tokenizer's callbacks outlive any connection: one left open as the interpreter ends
+    (closed by the garbage collector after the module is gone) prints nothing and crashes nothing."""
+    code = ("import sys; from archive.db import open_archive; db = open_archive(sys.argv[1]); "
+            "n = db.execute(\"select count(*) from reports_fts where reports_fts match '信访'\").fetchone()[0]; "
+            "print(n)")
+    out = subprocess.run([sys.executable, "-c", code, str(archive[0])], capture_output=True, text=True, cwd=ROOT,
+                         timeout=60)
+    assert out.returncode == 0 and out.stderr == "" and int(out.stdout) == len(oracle(archive[0], "信访"))
 
 
 # ---- the tokenizer --------------------------------------------------------------------------
