@@ -1,12 +1,15 @@
-"""Full-text search (archive/search.py): the index kept as reports are written, re-parsed and
-deleted, made by its migration on an older archive; the tokenizer's offsets on random text and
-through SQLite.  The oracle is the reports' own text, read back with plain SQL and searched in Python."""
+"""Full-text search (archive/search.py): the demo archive and a few reports written here, searched
+through Datasette's own client (the canned query ``search`` and the reports table's search box)
+with the project's metadata and plugin; the oracle is the reports' own text, read back with
+plain SQL and searched in Python."""
+import asyncio
 import hashlib
 import re
 import shutil
 import sqlite3
 import subprocess
 import sys
+import urllib.parse
 
 import pytest
 from hypothesis import example, given, settings
@@ -65,6 +68,27 @@ def archive(demo_db, tmp_path_factory):
     return path, ids
 
 
+@pytest.fixture(scope="module")
+def ds(archive):
+    from datasette.app import Datasette
+
+    from archive.cli import datasette_metadata
+
+    return Datasette([str(archive[0])], metadata=datasette_metadata("archive"))
+
+
+def get(ds, path):
+    async def go():
+        return await ds.client.get(path)
+    return asyncio.run(go())
+
+
+def searched(ds, q):
+    r = get(ds, "/archive/search.json?_shape=array&q=" + urllib.parse.quote(q))
+    assert r.status_code == 200, r.text[:300]
+    return r.json()
+
+
 def indexed_texts(db_path):
     """Each report's title and the text of its sections (its whole text where it has none), read
     with plain SQL."""
@@ -86,6 +110,103 @@ def oracle(db_path, term):
 
 def marked(snippet):
     return re.findall(r"<mark>(.*?)</mark>", snippet, re.S)
+
+
+# ---- what a search finds --------------------------------------------------------------------
+
+@pytest.mark.parametrize("q", ["信访", "信訪", "复议", "復議", "依申请公开", "依申請公開"])
+def test_a_term_finds_the_reports_that_hold_it_in_either_script(archive, ds, q):
+    db_path, ids = archive
+    expected = oracle(db_path, q)
+    total = rows(db_path, "select count(*) n from reports")[0]["n"]
+    assert 0 < len(expected) < total, "the term must be in some reports and not in others"
+    found = searched(ds, q)
+    assert {r["report_id"] for r in found} == expected
+    assert all(set(r) == {"report_id", "title", "agency", "report_year", "snippet"} for r in found)
+
+
+def test_the_traditional_report_is_found_by_simplified_and_traditional_terms(archive, ds):
+    _, ids = archive
+    for q in ("信访", "信訪", "行政复议", "行政復議"):
+        assert ids["trad"] in {r["report_id"] for r in searched(ds, q)}, q
+
+
+def test_a_term_in_no_report_finds_none(archive, ds):
+    assert not oracle(archive[0], "区块链")
+    assert searched(ds, "区块链") == [] and searched(ds, "區塊鏈") == []
+
+
+def test_characters_of_a_term_apart_do_not_match(archive, ds):
+    """信 and 访 are both in the report, never next to each other; so are 依申请 and 公开."""
+    _, ids = archive
+    apart = ids["apart"]
+    for found, not_found in (("来信", "信访"), ("走访", "信访"), ("依申请", "依申请公开"), ("公开目录", "依申请公开")):
+        assert apart in {r["report_id"] for r in searched(ds, found)}, found
+        assert apart not in {r["report_id"] for r in searched(ds, not_found)}, not_found
+
+
+def test_terms_apart_in_a_query_each_must_be_found(archive, ds):
+    db_path, _ = archive
+    both = oracle(db_path, "信访") & oracle(db_path, "复议")
+    assert both and both != oracle(db_path, "信访") | oracle(db_path, "复议")
+    assert {r["report_id"] for r in searched(ds, "信访 復議")} == both
+
+
+@pytest.mark.parametrize("q", ["", " ", '"', "\x00", "。", "*", "NEAR(", "信访\"", "AND"])
+def test_any_query_is_answered(ds, q):
+    """Odd input is a query that finds what its terms find, never an error page."""
+    got = searched(ds, q)
+    if not re.search(r"[\u4e00-\u9fff]", q):
+        assert got == []
+    r = get(ds, "/archive/reports.json?_shape=array&_search=" + urllib.parse.quote(q))
+    assert r.status_code == 200, r.text[:300]
+
+
+# ---- what a search shows -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("q", ["信访", "信訪", "复议", "依申请公开", "公开目录"])
+def test_the_snippet_marks_exactly_the_term_in_the_text(archive, ds, q):
+    db_path, _ = archive
+    texts = indexed_texts(db_path)
+    for row in searched(ds, q):
+        marks = marked(row["snippet"])
+        assert marks, row
+        for m in marks:  # the characters marked are the term's (a line break inside it aside)
+            assert to_simplified(re.sub(r"\s+", "", m)) == to_simplified(q)
+        plain = row["snippet"].replace("<mark>", "").replace("</mark>", "").strip("…")
+        assert any(plain in t for t in texts[row["report_id"]]), "a snippet is the report's own text"
+
+
+@pytest.mark.parametrize("key, q, shown", [
+    ("trad", "信访", "受理<mark>信訪</mark>事項"),
+    ("trad", "行政复议", "，<mark>行政復議</mark>3件"),
+    ("mixed", "依申请公开", "ABC123，ＡＢＣ１２３、𠀀𠮷〇：<mark>依申请公开</mark>事项"),
+    ("mixed", "１２３", "ABC<mark>123</mark>，ＡＢＣ<mark>１２３</mark>、"),
+    ("mixed", "abc", "<mark>ABC</mark>123，<mark>ＡＢＣ</mark>１２３"),
+])
+def test_the_snippet_marks_the_original_characters(archive, ds, key, q, shown):
+    _, ids = archive
+    row = next(r for r in searched(ds, q) if r["report_id"] == ids[key])
+    assert shown in row["snippet"]
+
+
+def test_the_page_shows_marks_escapes_the_rest_and_links_the_report(archive, ds):
+    _, ids = archive
+    r = get(ds, "/archive/search?q=" + urllib.parse.quote("复议"))
+    assert r.status_code == 200
+    html = r.text
+    assert f'<a href="/archive/reports/{ids["markup"]}">{ids["markup"]}</a>' in html
+    assert "粗体&lt;/b&gt; &amp; &lt;script&gt;x&lt;/script&gt; <mark>复议</mark>" in html
+    assert "<script>x" not in html
+
+
+@pytest.mark.parametrize("q", ["信訪", "依申请公开", "复议"])
+def test_the_reports_table_search_box_finds_the_same_reports(archive, ds, q):
+    r = get(ds, "/archive/reports.json?_shape=array&_col=title&_search=" + urllib.parse.quote(q))
+    assert r.status_code == 200, r.text[:300]
+    assert {row["id"] for row in r.json()} == oracle(archive[0], q)
+    page = get(ds, "/archive/reports?_search=" + urllib.parse.quote(q))
+    assert page.status_code == 200 and 'name="_search"' in page.text
 
 
 # ---- keeping the index current ---------------------------------------------------------------

@@ -1,13 +1,18 @@
-"""Datasette plugin: the script converters as SQL functions, so a query in either script finds a
-report; and each raw capture served from the WARC files at /-/capture/<database>/<id>.
+"""Datasette plugin: the search index's tokenizer (``ogi_cjk``, :mod:`archive.search`) and the
+script converters as SQL functions, so a query in either script finds a report; search
+results shown with their matches marked and their reports linked; and each raw capture
+served from the WARC files at /-/capture/<database>/<id>.
 
     select title from reports where to_simplified(title) like '%' || to_simplified(:q) || '%'
 
 Each converts at most CONVERT_LIMIT characters of its argument (the rest is returned as
 it is): a query over a hostile capture's text must end within Datasette's time limit.
 """
+import re
+
 from datasette import hookimpl
 
+from archive.search import MARK, UNMARK, escape_query, register, snippet
 from pipelines.script import to_simplified, to_traditional
 
 CONVERT_LIMIT = 2_000_000  # characters; the longest report text seen is under 200,000
@@ -23,10 +28,33 @@ def _capped(convert):
     return sql_function
 
 
-@hookimpl
+@hookimpl(trylast=True)  # after Datasette's own: its escape_fts is replaced
 def prepare_connection(conn):
+    register(conn)  # reports_fts: the reports table's search box and the search query
+    conn.create_function("escape_fts", 1, escape_query, deterministic=True)
+    conn.create_function("search_snippet", 3, snippet, deterministic=True)
     conn.create_function("to_simplified", 1, _capped(to_simplified), deterministic=True)
     conn.create_function("to_traditional", 1, _capped(to_traditional), deterministic=True)
+
+
+# ---- search results ------------------------------------------------------------------------
+
+_REPORT_ID = re.compile(r"[0-9a-f]{16}")
+
+
+@hookimpl
+def render_cell(value, column, table, database, datasette):
+    """In a query's results (not a table's): a ``snippet`` column shown with its matches
+    marked (the rest of its text escaped), a ``report_id`` column as a link to its report."""
+    if table is not None or not isinstance(value, str):
+        return None
+    from markupsafe import Markup, escape
+
+    if column == "snippet":
+        return Markup(str(escape(value)).replace(str(escape(MARK)), MARK).replace(str(escape(UNMARK)), UNMARK))
+    if column == "report_id" and _REPORT_ID.fullmatch(value):
+        return Markup(f'<a href="{escape(datasette.urls.row(database, "reports", value))}">{value}</a>')
+    return None
 
 
 # ---- the raw captures ----------------------------------------------------------------------
