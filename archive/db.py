@@ -5,6 +5,8 @@ import sqlite3
 
 from sqlite_utils import Database, Migrations
 
+from .search import register as register_tokenizer
+
 migrations = Migrations("ogi_archive")
 
 
@@ -368,6 +370,17 @@ def write_cell_keys(db):
 
 
 @migrations()
+def m012_search_index(db):
+    """Full-text search of the reports' titles and section texts in either script
+    (:mod:`archive.search`): the index ``reports_fts`` made, every report in it.  Its
+    tokenizer is the project's: reading or writing the index needs a connection that has
+    it (open_archive's, Datasette's through the plugin); the other tables need nothing."""
+    from .search import create_index
+
+    create_index(db)
+
+
+@migrations()
 def m014_ocr(db):
     """Reports read by OCR (issue 13): ``reports.extracted_by`` says how a report's figures were
     read (``text``: from its markup, text layer or cells; ``ocr``: from its page images; NULL:
@@ -472,6 +485,7 @@ def open_archive(path):
     with archive_errors(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         db = Database(path)
+        register_tokenizer(db)  # the search index's (m012): every write of a parse updates it
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA busy_timeout=30000")
         migrations.apply(db)

@@ -11,6 +11,8 @@ import re
 from urllib.parse import urlsplit
 from datetime import datetime, timezone
 
+from .search import index_report
+
 
 def now():
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -216,7 +218,9 @@ def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None, run_
     }
     if existing:
         _freeze_version(db, existing)
-    _insert(db, "reports", row, verb="insert or replace")
+        # the row replaced, its search-index row with it (a trigger: an INSERT OR REPLACE fires none)
+        db.execute("delete from reports where id = ?", [rid])
+    _insert(db, "reports", row)
     # the latest version's parse lives in reports, sections, cells and checks; it is written
     # into report_versions.parsed when a newer version replaces it (see _freeze_version)
     _insert(db, "report_versions", {
@@ -271,6 +275,7 @@ def write_parse(db, rid, parsed, version, capture_id, reparse_id=None):
         picks = ", ".join(f"value ->> {i}" for i in range(len(fields)))
         db.execute(f"insert or replace into {table} (report_id, {columns}) select ?, {picks} from json_each(?)",
                    [rid, rows])
+    index_report(db, rid)
     _insert(db, "parses", {"report_id": rid, "version": version, "capture_id": capture_id, "reparse_id": reparse_id,
                            "parsed_at": now(), "parser": parser_version(), "parse_status": row["parse_status"],
                            "n_cells": row["n_cells"], "n_checks_failed": row["n_checks_failed"], "current": 1})

@@ -1,8 +1,10 @@
-"""Datasette plugin: the script converters as SQL functions, so a query in either script finds a
-report; each raw capture served from the WARC files at /-/capture/<database>/<id>, and an
-archived document by its original URL at /-/original/<database>?url=<URL>; report and
-capture URLs linked to those; and a POST to a table or a canned query that is no writable
-one refused (405) before Datasette 0.65's table view fails on it (500).
+"""Datasette plugin: the search index's tokenizer (``ogi_cjk``, :mod:`archive.search`) and the
+script converters as SQL functions, so a query in either script finds a report; search
+results shown with their matches marked and their reports linked; each raw capture served
+from the WARC files at /-/capture/<database>/<id>, and an archived document by its original
+URL at /-/original/<database>?url=<URL>; report and capture URLs linked to those; and a POST
+to a table or a canned query that is no writable one refused (405) before Datasette 0.65's
+table view fails on it (500).
 
     select title from reports where to_simplified(title) like '%' || to_simplified(:q) || '%'
 
@@ -13,6 +15,7 @@ import re
 
 from datasette import hookimpl
 
+from archive.search import MARK, UNMARK, escape_query, register, snippet
 from pipelines.script import to_simplified, to_traditional
 
 CONVERT_LIMIT = 2_000_000  # characters; the longest report text seen is under 200,000
@@ -28,10 +31,32 @@ def _capped(convert):
     return sql_function
 
 
-@hookimpl
+@hookimpl(trylast=True)  # after Datasette's own: its escape_fts is replaced
 def prepare_connection(conn):
+    register(conn)  # reports_fts: the reports table's search box and the search query
+    conn.create_function("escape_fts", 1, escape_query, deterministic=True)
+    conn.create_function("search_snippet", 3, snippet, deterministic=True)
     conn.create_function("to_simplified", 1, _capped(to_simplified), deterministic=True)
     conn.create_function("to_traditional", 1, _capped(to_traditional), deterministic=True)
+
+
+# ---- search results ------------------------------------------------------------------------
+
+_REPORT_ID = re.compile(r"[0-9a-f]{16}")
+
+
+def _search_cell(value, column, table, database, datasette):
+    """In a query's results (not a table's): a ``snippet`` column shown with its matches
+    marked (the rest of its text escaped), a ``report_id`` column as a link to its report."""
+    if table is not None or not isinstance(value, str):
+        return None
+    from markupsafe import Markup, escape
+
+    if column == "snippet":
+        return Markup(str(escape(value)).replace(str(escape(MARK)), MARK).replace(str(escape(UNMARK)), UNMARK))
+    if column == "report_id" and _REPORT_ID.fullmatch(value):
+        return Markup(f'<a href="{escape(datasette.urls.row(database, "reports", value))}">{value}</a>')
+    return None
 
 
 # ---- the raw captures ----------------------------------------------------------------------
@@ -135,6 +160,13 @@ def _on_the_internet(url):
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
+    """A search result's cells (:func:`_search_cell`), and the links into the archive
+    (:func:`_archive_cell`)."""
+    found = _search_cell(value, column, table, database, datasette)
+    return found if found is not None else _archive_cell(row, value, column, table, database, datasette)
+
+
+def _archive_cell(row, value, column, table, database, datasette):
     """A report's URL links to the document as archived (and, for a site on the internet,
     to the live page too); its capture to the raw capture.  A capture's URL links to that
     very capture.  These links lead into the archive, so they keep working when the page
