@@ -43,8 +43,21 @@ FIGURES = (
 )
 
 REPORT_COLUMNS = ("id", "site_id", "title", "agency", "agency_id", "province", "prefecture", "county", "level",
-                  "report_year", "published_at", "format_version", "kind", "parse_status", "n_cells",
+                  "agency_kind", "report_year", "published_at", "format_version", "kind", "parse_status", "n_cells",
                   "n_checks_failed", "url")
+
+# when a report was due (2008 条例 第三十一条; 2019 条例 第五十条): by 31 March of the next year
+# under the 2008 条例 (reports of 2018 and before); from 2019 by 31 January for every
+# administrative organ (departments, and township governments), by 31 March for the own report
+# of a government at county level and above; NULL where the agency's kind or level is unknown
+DUE_DATE_SQL = """case
+    when r.report_year is null then null
+    when r.report_year <= 2018 then (r.report_year + 1) || '-03-31'
+    when r.agency_kind = 'department' then (r.report_year + 1) || '-01-31'
+    when r.agency_kind = 'government' and r.level = 'township' then (r.report_year + 1) || '-01-31'
+    when r.agency_kind = 'government' and r.level in ('central', 'provincial', 'prefecture', 'county')
+      then (r.report_year + 1) || '-03-31'
+  end"""
 
 
 def _filter(table, rows, column):
@@ -52,17 +65,26 @@ def _filter(table, rows, column):
     return f"table_key = '{table}' and column_key = '{column}' and row_key in ({names})"
 
 
+def _of_report(what, where):
+    """A figure of the report ``r``, from its own cells (an index seek: a page of a view built on
+    it reads only the cells of the reports on the page)."""
+    return f"(select {what} from cells where report_id = r.id and {where})"
+
+
 def report_figures_sql():
-    """One row per report: its metadata and its headline figures, summed from ``cells``
-    (NULL where the report prints none of a figure's rows); ``uncertain_figures`` counts
-    the doubted cells among them."""
-    sums = ",\n  ".join(f"sum(value) filter (where {_filter(t, rows, c)}) as {name}" for name, t, rows, c in FIGURES)
+    """One row per report: its metadata, its headline figures summed from ``cells`` (NULL
+    where the report prints none of a figure's rows), ``uncertain_figures`` (the doubted
+    cells among them), ``due_date`` (:data:`DUE_DATE_SQL`) and ``published_late`` (1 when
+    published after it, NULL when either date is unknown).  The CSV export and the
+    archive's view ``report_figures`` are this query."""
+    figures = "".join(f",\n  {_of_report('sum(value)', _filter(t, rows, c))} as {name}" for name, t, rows, c in FIGURES)
     doubted = " or ".join(f"({_filter(t, rows, c)})" for _, t, rows, c in FIGURES)
-    return (f"select {', '.join('r.' + c for c in REPORT_COLUMNS)}, "
-            + ", ".join(f"f.{name}" for name, *_ in FIGURES)
-            + ", coalesce(f.uncertain_figures, 0) as uncertain_figures\nfrom reports r left join (\n"
-            f"  select report_id,\n  {sums},\n  sum(coalesce(uncertain, 0)) filter (where {doubted}) as uncertain_figures"
-            "\n  from cells group by report_id) f on f.report_id = r.id")
+    return (f"select {', '.join('r.' + c for c in REPORT_COLUMNS)}{figures},\n"
+            f"  {_of_report('count(*)', f'uncertain = 1 and ({doubted})')} as uncertain_figures,\n"
+            f"  {DUE_DATE_SQL} as due_date,\n"
+            f"  case when r.published_at is null or ({DUE_DATE_SQL}) is null then null\n"
+            f"    else substr(r.published_at, 1, 10) > ({DUE_DATE_SQL}) end as published_late\n"
+            "from reports r")
 
 
 CELL_COLUMNS = ("report_id", "site_id", "agency", "agency_id", "province", "report_year", "format_version",
