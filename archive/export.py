@@ -87,6 +87,36 @@ def report_figures_sql():
             "from reports r")
 
 
+# the figures the per-province and per-level views sum, a year
+MAIN_FIGURES = ("requests_new", "requests_carried_over", "granted", "partly_granted", "denied", "unable",
+                "not_processed", "other_outcome", "total_processed", "carried_forward", "review_total", "suits_total")
+
+
+def figures_by_sql(group):
+    """Reports counted and their main figures summed, by ``group`` (a report_figures column) and year."""
+    sums = ", ".join(f"sum({name}) as {name}" for name in MAIN_FIGURES)
+    return (f"select {group}, report_year, count(*) as reports, count(requests_new) as reports_with_requests, "
+            f"{sums}, sum(published_late) as reports_late, sum(n_checks_failed) as checks_failed\n"
+            f"from report_figures group by {group}, report_year order by {group}, report_year")
+
+
+# this year's 上年结转 against last year's 结转下年度继续办理, for the same agency: a soft
+# check across reports (agrees NULL where either figure is not printed)
+CROSS_YEAR_SQL = """select r.agency_id, r.agency, r.report_year, r.id as report_id,
+  r.requests_carried_over as carried_over, p.id as previous_report_id, p.report_year as previous_year,
+  p.carried_forward as previous_carried_forward,
+  case when r.requests_carried_over is null or p.carried_forward is null then null
+    else abs(r.requests_carried_over - p.carried_forward) < 1e-6 end as agrees
+from report_figures r join report_figures p on p.agency_id = r.agency_id and p.report_year = r.report_year - 1
+order by r.agency_id, r.report_year"""
+
+
+def views():
+    """The archive's views, by name, in the order they are made (a view may read an earlier one)."""
+    return {"report_figures": report_figures_sql(), "figures_by_province_year": figures_by_sql("province"),
+            "figures_by_level_year": figures_by_sql("level"), "cross_year_checks": CROSS_YEAR_SQL}
+
+
 CELL_COLUMNS = ("report_id", "site_id", "agency", "agency_id", "province", "report_year", "format_version",
                 "table_key", "row_key", "column_key", "value", "unit", "raw", "label", "header", "uncertain")
 CELLS_SQL = ("select c.report_id, r.site_id, r.agency, r.agency_id, r.province, r.report_year, r.format_version, "
