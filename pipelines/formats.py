@@ -129,6 +129,7 @@ class Format:
     request_columns: tuple = tuple(k.key for k in REQUEST_COLUMNS)
     review_rows: tuple = tuple(k.key for k in REVIEW_ROWS)
     review_columns: tuple = tuple(k.key for k in REVIEW_COLUMNS)
+    wording: tuple = ()  # (key, printed): where this format's template words a row otherwise
 
     def active_columns(self, row):
         """The declared columns of the sub-table ``row`` belongs to."""
@@ -162,6 +163,7 @@ FORMATS = {
         request_rows=("new_received", "carried_over", "granted", "partial", *_DENIED, *_UNABLE, *_IGNORED,
                       *_OTHER_2021, "total_processed", "carried_forward"),
         outcome_rows=("granted", "partial", *_DENIED, *_UNABLE, *_IGNORED, *_OTHER_2021),
+        wording=(("normative_documents", "行政规范性文件"),),
     ),
 }
 # pre-2019 reports have no national tables: their appendix is read as printed (table ``legacy``)
@@ -174,6 +176,8 @@ IDENTITIES = {
     "review_litigation.total": "upheld + corrected + other + pending = total, for each row",
 }
 APPLICANT_COLUMNS = tuple(k.key for k in REQUEST_COLUMNS[:6])
+# the requests table's columns as printed: the five kinds of 法人或其他组织, its 小计 where a report adds one, 总计
+REQUEST_COLUMNS_PRINTED = (*REQUEST_COLUMNS[:6], ORG_SUBTOTAL, REQUEST_COLUMNS[6])
 BALANCE = (("new_received", "carried_over"), ("total_processed", "carried_forward"))
 
 
@@ -187,3 +191,65 @@ def format_of_headers(found):
     """The format the 第二十条 headers read so far belong to ({formats} → name or None)."""
     found = {f for f in found if f}
     return found.pop() if len(found) == 1 else None
+
+
+# ---- the printed layout around the keys (the archive's cell_keys, docs/schema.md) ----------------
+
+TABLE_HEADINGS = {
+    "active": "二、主动公开政府信息情况",
+    "requests": "三、收到和处理政府信息公开申请情况",
+    "review_litigation": "四、政府信息公开行政复议、行政诉讼情况",
+}
+_OUTCOMES = "三、本年度办理结果"
+# the headings a row or column is printed under, outermost first (the 第二十条 items are the active rows')
+GROUPS = {
+    "requests": {
+        "rows": {**{r: (_OUTCOMES,) for r in ("granted", "partial", "other", "total_processed")},
+                 **{r: (_OUTCOMES, "（三）不予公开") for r in _DENIED},
+                 **{r: (_OUTCOMES, "（四）无法提供") for r in _UNABLE},
+                 **{r: (_OUTCOMES, "（五）不予处理") for r in _IGNORED},
+                 **{r: (_OUTCOMES, "（六）其他处理") for r in _OTHER_2021}},
+        "columns": {c: ("申请人情况",) if c in ("natural_person", "total") else ("申请人情况", "法人或其他组织")
+                    for c in (k.key for k in REQUEST_COLUMNS_PRINTED)},
+    },
+    "review_litigation": {"rows": {"review": (), "suit_direct": ("行政诉讼",), "suit_after_review": ("行政诉讼",)},
+                          "columns": {}},
+}
+
+
+def _active_column(key, fmt):
+    """The printed header of an active sub-table column in format ``fmt`` (its own wording first)."""
+    return next(k.printed for k, f in sorted(ACTIVE_COLUMNS, key=lambda kf: kf[1] is None)
+                if k.key == key and f in (fmt, None))
+
+
+def cell_keys():
+    """Every cell a report in a national format may print: one dict per (format, table, row,
+    column), in printed order, with the template's wording of its row and column and the
+    headings they stand under.  The archive's ``cell_keys`` table and docs/schema.md are
+    made from it.  (Pre-2019 ``legacy`` cells have no template: their keys are the labels.)"""
+    printed = {k.key: k.printed for k in (*REQUEST_ROWS, *ACTIVE_ROWS, *REVIEW_ROWS)}
+    request_columns = {k.key: k.printed for k in (*REQUEST_COLUMNS_PRINTED, *REVIEW_COLUMNS)}
+    out = []
+    for name, fmt in FORMATS.items():
+        words = {**printed, **dict(fmt.wording)}
+        layout = [("active", sub.rows, [(c, _active_column(c, name)) for c in sub.columns], (sub.item,))
+                  for sub in fmt.active]
+        layout.append(("requests", fmt.request_rows, [(k.key, k.printed) for k in REQUEST_COLUMNS_PRINTED], None))
+        layout.append(("review_litigation", fmt.review_rows, [(c, request_columns[c]) for c in fmt.review_columns],
+                       None))
+        row_order = {}
+        for table, rows, columns, group in layout:
+            groups = GROUPS.get(table, {"rows": {}, "columns": {}})
+            for row in rows:
+                row_order[table] = row_order.get(table, 0) + 1
+                for column_order, (column, column_label) in enumerate(columns, 1):
+                    out.append({
+                        "format_version": name, "table_key": table, "row_key": row, "column_key": column,
+                        "table_label": TABLE_HEADINGS[table], "row_label": words[row],
+                        "row_group": " / ".join(group or groups["rows"].get(row, ())) or None,
+                        "column_label": column_label,
+                        "column_group": " / ".join(groups["columns"].get(column, ())) or None,
+                        "row_order": row_order[table], "column_order": column_order,
+                    })
+    return out
