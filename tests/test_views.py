@@ -127,10 +127,19 @@ def archive_of(path, reports):
     for n, parsed in enumerate(reports):
         parsed = {"title": f"{parsed['agency']}{parsed['report_year']}年政府信息公开工作年度报告", "cells": [],
                   "checks": [], "warnings": [], "sections": [], "parse_status": "ok", **parsed}
-        cap, sha = save_capture(db, {"site_id": "s", "url": parsed["url"], "body": f"report {n}".encode(),
-                                     "role": "report"})
+        body = parsed.pop("body", f"report {n}".encode())
+        cap, sha = save_capture(db, {"site_id": "s", "url": parsed["url"], "body": body, "role": "report"})
         save_report(db, "s", parsed["url"], cap, sha, parsed)
     return db
+
+
+def served(path):
+    """Datasette on the archive at ``path``, as the tests of the demo archive have it."""
+    from datasette.app import Datasette
+
+    from archive.cli import datasette_metadata
+
+    return Datasette([str(path)], metadata=datasette_metadata(pathlib.Path(path).stem))
 
 
 def report(agency_id, agency, year, published=None, kind="government", level="county", **extra):
@@ -168,3 +177,127 @@ def test_views_are_remade_as_the_code_declares_them(tmp_path):
     assert [d[0] for d in db.execute("select * from report_figures").description][-2:] == ["due_date",
                                                                                             "published_late"]
     assert db.execute("select level, reports from figures_by_level_year").fetchall() == [("county", 1)]
+
+
+# ---- a report's tables as printed -----------------------------------------------------------------
+
+
+def page(ds, database, rid):
+    import lxml.html
+
+    r = get(ds, f"/-/report/{database}/{rid}")
+    assert r.status_code == 200, r.text[:500]
+    return lxml.html.fromstring(r.text)
+
+
+def shown(doc):
+    """{cell key: (text, class, title)} of the page's value cells."""
+    return {td.get("data-key"): (td.text_content(), td.get("class"), td.get("title") or "")
+            for td in doc.iter("td") if td.get("data-key")}
+
+
+def test_every_cell_of_every_demo_report_is_on_its_page_once(ds, demo_db):
+    db, _ = demo_db
+    for r in rows(db, "select id from reports"):
+        doc = page(ds, "archive", r["id"])
+        keys = [td.get("data-key") for td in doc.iter("td") if td.get("data-key")]
+        assert len(keys) == len(set(keys))
+        got = shown(doc)
+        cells = rows(db, "select * from cells where report_id = ?", r["id"])
+        assert set(got) == {f"{c['table_key']}/{c['row_key']}/{c['column_key']}" for c in cells}
+        for c in cells:
+            text, cls, title = got[f"{c['table_key']}/{c['row_key']}/{c['column_key']}"]
+            assert float(text.split()[0]) == c["value"]
+            assert (cls == "uncertain") == bool(c["uncertain"])
+            assert not c["uncertain"] or title.startswith("uncertain: ")
+
+
+def test_the_huaihua_report_is_shown_as_printed(ds, demo_db):
+    """The worked example of report-schema.md (the demo's 怀化市财政局 2020, facts of
+    shared/corpus/000_6f0d1c700e1760a4.txt): the 2019 template's wording, its figures."""
+    from pipelines.script import to_simplified
+
+    db, _ = demo_db
+    (r,) = rows(db, "select * from reports where agency = '怀化市财政局'")
+    doc = page(ds, "archive", r["id"])
+    assert doc.findtext(".//h1") == "怀化市财政局2020年政府信息公开工作年度报告"
+    facts = doc.find('.//dl[@class="facts"]').text_content()
+    assert "怀化市财政局" in facts and "2020" in facts and "due 2021-01-31" in facts and "late" not in facts
+    headings = [h.text_content() for h in doc.iter("th")]
+    for label in ("第二十条第（一）项", "本年新制作数量", "第二十条第（九）项", "采购总金额", "申请人情况", "法人或其他组织",
+                  "自然人", "商业企业", "总计", "一、本年新收政府信息公开申请数量", "三、本年度办理结果", "（三）不予公开",
+                  "1.属于国家秘密", "（六）其他处理", "四、结转下年度继续办理", "行政复议", "行政诉讼", "未经复议直接起诉",
+                  "复议后起诉", "结果维持"):
+        assert label in headings, label
+    assert "对外公开总数量" not in headings  # the seed's 第二十条第（一）项 prints no such column (SOURCES.md)
+    got = shown(doc)
+    assert got["requests/new_received/natural_person"][0] == "5" and got["requests/new_received/total"][0] == "5"
+    assert got["requests/granted/total"][0] == "5" and got["requests/carried_forward/total"][0] == "0"
+    assert got["active/procurement/items"][0] == "361"
+    (raw,) = rows(db, "select raw from cells where report_id = ? and row_key = 'procurement' and column_key = "
+                      "'amount'", r["id"])
+    assert to_simplified(raw["raw"]) == "5.19亿元"  # as the page prints it, in its traditional script
+    assert got["active/procurement/amount"][0] == "51900 万元"
+    assert got["active/procurement/amount"][2] == f"printed: {raw['raw']}"
+    assert got["active/licensing/decisions"][0] == "2"
+    assert [got[f"review_litigation/{row}/total"][0] for row in ("review", "suit_direct", "suit_after_review")] == \
+        ["0", "0", "0"]
+    links = {a.text_content(): a.get("href") for a in doc.iter("a")}
+    assert links["the report's row"] == f"/archive/reports/{r['id']}"
+    assert links["raw capture"] == f"/-/capture/archive/{r['capture_id']}"
+    assert links["original page"] == r["url"]
+    assert get(ds, links["raw capture"]).status_code == 200
+
+
+def test_a_doubted_cell_says_why_and_failed_checks_are_listed(ds, demo_db):
+    db, _ = demo_db
+    doc = page(ds, "archive", "b7bc81184e1681c4")  # 洪泽区 2023: the review row's totals printed 0
+    got = shown(doc)
+    text, cls, title = got["review_litigation/review/upheld"]
+    assert (text, cls) == ("10", "uncertain")
+    assert "review_litigation.total fails for review: expected 11, printed 0" in title
+    failed = [[td.text_content() for td in tr.iter("td")] for tr in doc.find('.//table[@class="failed"]').iter("tr")]
+    assert [f[:4] for f in failed if f] == [["review_litigation.total", "review", "11", "0"],
+                                            ["review_litigation.total", "suit_after_review", "5", "0"]]
+    assert "（六）其他处理" in [th.text_content() for th in doc.iter("th")]  # printed as one row, as the PDF does
+    assert not any(k.startswith("requests/other_other/") for k in got)
+    assert get(ds, "/-/report/archive/0000000000000000").status_code == 404
+    assert get(ds, "/-/report/nodb/b7bc81184e1681c4").status_code == 404
+
+
+def test_report_titles_and_ids_link_to_the_page(ds, demo_db):
+    import lxml.html
+
+    db, _ = demo_db
+    ids = {r["id"] for r in rows(db, "select id from reports")}
+    pair = rows(db, "select r.id from reports r join reports p on p.agency_id = r.agency_id and "
+                    "p.report_year = r.report_year - 1 union select p.id from reports r join reports p on "
+                    "p.agency_id = r.agency_id and p.report_year = r.report_year - 1")
+    for path, want in (("/archive/reports", ids), ("/archive/report_figures", ids), (f"/archive/reports/{min(ids)}",
+                       {min(ids)}), ("/archive/cross_year_checks", {p["id"] for p in pair})):
+        doc = lxml.html.fromstring(get(ds, path).text)
+        linked = {a.get("href").rsplit("/", 1)[1] for a in doc.iter("a") if "/-/report/archive/" in a.get("href", "")}
+        assert linked == want, path
+
+
+def test_a_pre2019_report_shows_its_appendix_as_read(tmp_path):
+    """A real 2013 report (tests/fixtures/reports/fj_pingtan_county_2013.html): its 统计表 rows in
+    the order the report prints them, its two value columns."""
+    from conftest import FIXTURES
+    from pipelines.report import parse_bytes
+
+    body = (FIXTURES / "reports" / "fj_pingtan_county_2013.html").read_bytes()
+    parsed = parse_bytes(body, content_type="text/html")
+    archive_of(tmp_path / "legacy.db", [{**parsed, "url": "http://s/2013.html", "body": body}]).close()
+    ds = served(tmp_path / "legacy.db")
+    (rid,) = [r["id"] for r in rows(tmp_path / "legacy.db", "select id from reports")]
+    doc = page(ds, "legacy", rid)
+    (table,) = doc.findall('.//table[@data-table="legacy"]')
+    header = [th.text_content() for th in table.find("tr").iter("th")]
+    assert header[1:] == ["2013年度", "历年累计"]
+    labels = [tr.find("th").text_content() for tr in table.findall("tr")[1:]]
+    flat = "".join(parsed["text"].split())
+    assert sorted(labels, key=flat.find) == labels and len(labels) == len({c["row"] for c in parsed["cells"]})
+    assert labels[0] == "主动公开信息数"
+    got = shown(doc)
+    assert got["legacy/主动公开信息数/2013年度"][0] == "1853 条"  # its unit column says 条
