@@ -77,13 +77,16 @@ def report_figures_sql():
     cells among them), ``due_date`` (:data:`DUE_DATE_SQL`) and ``published_late`` (1 when
     published after it, NULL when either date is unknown).  The CSV export and the
     archive's view ``report_figures`` are this query."""
-    figures = "".join(f",\n  {_of_report('sum(value)', _filter(t, rows, c))} as {name}" for name, t, rows, c in FIGURES)
+    # each computed column cast to the type it holds: a view's column has then that affinity, so
+    # that a filter of it (Datasette's ?published_late=1, a facet) compares numbers as numbers
+    figures = "".join(f",\n  cast({_of_report('sum(value)', _filter(t, rows, c))} as numeric) as {name}"
+                      for name, t, rows, c in FIGURES)
     doubted = " or ".join(f"({_filter(t, rows, c)})" for _, t, rows, c in FIGURES)
     return (f"select {', '.join('r.' + c for c in REPORT_COLUMNS)}{figures},\n"
-            f"  {_of_report('count(*)', f'uncertain = 1 and ({doubted})')} as uncertain_figures,\n"
-            f"  {DUE_DATE_SQL} as due_date,\n"
-            f"  case when r.published_at is null or ({DUE_DATE_SQL}) is null then null\n"
-            f"    else substr(r.published_at, 1, 10) > ({DUE_DATE_SQL}) end as published_late\n"
+            f"  cast({_of_report('count(*)', f'uncertain = 1 and ({doubted})')} as integer) as uncertain_figures,\n"
+            f"  cast({DUE_DATE_SQL} as text) as due_date,\n"
+            f"  cast(case when r.published_at is null or ({DUE_DATE_SQL}) is null then null\n"
+            f"    else substr(r.published_at, 1, 10) > ({DUE_DATE_SQL}) end as integer) as published_late\n"
             "from reports r")
 
 
@@ -94,9 +97,11 @@ MAIN_FIGURES = ("requests_new", "requests_carried_over", "granted", "partly_gran
 
 def figures_by_sql(group):
     """Reports counted and their main figures summed, by ``group`` (a report_figures column) and year."""
-    sums = ", ".join(f"sum({name}) as {name}" for name in MAIN_FIGURES)
-    return (f"select {group}, report_year, count(*) as reports, count(requests_new) as reports_with_requests, "
-            f"{sums}, sum(published_late) as reports_late, sum(n_checks_failed) as checks_failed\n"
+    sums = ", ".join(f"cast(sum({name}) as numeric) as {name}" for name in MAIN_FIGURES)
+    counts = ", ".join(f"cast({count} as integer) as {name}" for count, name in (
+        ("count(*)", "reports"), ("count(requests_new)", "reports_with_requests")))
+    return (f"select {group}, report_year, {counts}, {sums}, cast(sum(published_late) as integer) as reports_late, "
+            "cast(sum(n_checks_failed) as integer) as checks_failed\n"
             f"from report_figures group by {group}, report_year order by {group}, report_year")
 
 
@@ -105,8 +110,8 @@ def figures_by_sql(group):
 CROSS_YEAR_SQL = """select r.agency_id, r.agency, r.report_year, r.id as report_id,
   r.requests_carried_over as carried_over, p.id as previous_report_id, p.report_year as previous_year,
   p.carried_forward as previous_carried_forward,
-  case when r.requests_carried_over is null or p.carried_forward is null then null
-    else abs(r.requests_carried_over - p.carried_forward) < 1e-6 end as agrees
+  cast(case when r.requests_carried_over is null or p.carried_forward is null then null
+    else abs(r.requests_carried_over - p.carried_forward) < 1e-6 end as integer) as agrees
 from report_figures r join report_figures p on p.agency_id = r.agency_id and p.report_year = r.report_year - 1
 order by r.agency_id, r.report_year"""
 

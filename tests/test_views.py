@@ -301,3 +301,130 @@ def test_a_pre2019_report_shows_its_appendix_as_read(tmp_path):
     assert labels[0] == "主动公开信息数"
     got = shown(doc)
     assert got["legacy/主动公开信息数/2013年度"][0] == "1853 条"  # its unit column says 条
+
+
+# ---- canned queries -------------------------------------------------------------------------------
+
+QUERIES = yaml.safe_load(METADATA.read_text(encoding="utf-8"))["databases"]["archive"]["queries"]
+PARAMS = {"agency_by_year": "agency=洪泽", "search_titles": "q=年度报告"}
+
+
+def test_every_canned_query_has_a_title_and_a_description():
+    assert all(q.get("title") and q.get("description") for q in QUERIES.values()), \
+        [name for name, q in QUERIES.items() if not q.get("description")]
+
+
+@pytest.mark.parametrize("name", [n for n in QUERIES if n not in ("published_late", "cross_year_disagreements")])
+def test_a_canned_query_runs_on_the_demo_and_links_its_reports(ds, demo_db, name):
+    import lxml.html
+
+    db, _ = demo_db
+    got = array(ds, f"/archive/{name}.json?{PARAMS.get(name, '')}")
+    assert got, name
+    ids = {r["id"] for r in rows(db, "select id from reports")}
+    named = {r[c] for r in got for c in ("report_id", "previous_report_id") if r.get(c)}
+    assert named <= ids
+    doc = lxml.html.fromstring(get(ds, f"/archive/{name}?{PARAMS.get(name, '')}").text)
+    links = {a.get("href") for a in doc.iter("a")}
+    assert {f"/-/report/archive/{rid}" for rid in named} <= links
+    for r in got:
+        for column in ("report_figures", "fetch_failures"):
+            if r.get(column):  # a filter of those rows: it finds some
+                assert f"/archive/{column}?{r[column]}" in links
+                assert array(ds, f"/archive/{column}.json?{r[column]}"), (name, r[column])
+
+
+def test_agency_by_year_finds_an_agency_by_its_id_or_any_name_it_had(ds, demo_db):
+    db, _ = demo_db
+    (hongze,) = rows(db, "select agency_id from reports where agency = '洪泽区人民政府'")
+    by_id = array(ds, f"/archive/agency_by_year.json?agency={hongze['agency_id']}")
+    by_old_name = array(ds, "/archive/agency_by_year.json?agency=洪泽区人民政府")
+    by_traditional = array(ds, "/archive/agency_by_year.json?agency=淮安市洪澤區")
+    assert [r["report_year"] for r in by_id] == [2023, 2024]  # its two reports, under two names
+    assert by_id == by_old_name == by_traditional
+    assert by_id[0]["requests_new"] == 21 and by_id[1]["requests_new"] == 95  # the mirror's SOURCES.md
+
+
+def test_denials_and_requests_by_province_add_up_the_reports(ds, demo_db):
+    db, _ = demo_db
+    cells = cell_totals(db)
+    years = collections.defaultdict(collections.Counter)
+    for r in rows(db, "select id, report_year from reports"):
+        for (table, row, column), value in cells[r["id"]].items():
+            if table == "requests" and column == "total" and row.startswith("denied_"):
+                years[r["report_year"]][row[len("denied_"):]] += value
+                years[r["report_year"]]["denied"] += value
+    got = {g["report_year"]: g for g in array(ds, "/archive/denials_by_reason.json")}
+    assert set(got) == set(years)
+    for year, sums in years.items():
+        assert {k: got[year][k] for k in sums} == dict(sums)
+    by_province = array(ds, "/archive/requests_by_province_year.json")
+    assert sum(g["requests_new"] for g in by_province) == sum(c[("requests", "new_received", "total")]
+                                                               for c in cells.values())
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """An archive of two agencies of one province, made here: 某县财政局 reports for 2019,
+    2021 (late: published 1 March, due 31 January) and 2022 (its 上年结转 2, where 2021 carried
+    forward 4), and none for 2020 nor 2023; 某县人民政府 for 2019 to 2023; a crawl run with two
+    failed fetches."""
+    from archive.store import finish_run, record_failure, start_run
+
+    def carried(over, forward):
+        return [{"table": "requests", "row": row, "column": "total", "value": v, "unit": None, "raw": str(v)}
+                for row, v in (("carried_over", over), ("carried_forward", forward))]
+
+    path = tmp_path_factory.mktemp("made") / "made.db"
+    db = archive_of(path, [
+        report("dept", "某县财政局", 2019, "2020-01-20", kind="department", cells=carried(0, 1)),
+        report("dept", "某县财政局", 2021, "2022-03-01", kind="department", cells=carried(1, 4)),
+        report("dept", "某县财政局", 2022, "2023-01-15", kind="department", cells=carried(2, 0)),
+        *(report("gov", "某县人民政府", y, f"{y + 1}-03-01", cells=carried(0, 0)) for y in range(2019, 2024)),
+    ])
+    run = start_run(db, ["s"])
+    for kind, url in (("http", "http://s/a.html"), ("timeout", "http://s/b.html")):
+        record_failure(db, {"site_id": "s", "url": url, "fetch_role": "report", "kind": kind, "reason": kind},
+                       run_id=run)
+    finish_run(db, run, "ok", {"failures": 2}, {})
+    db.close()
+    return path, served(path)
+
+
+def test_stopped_publishing_names_the_gap_and_the_stop(made):
+    path, ds = made
+    (row,) = array(ds, "/made/stopped_publishing.json")
+    assert (row["agency"], row["first_year"], row["last_year"], row["missing_years"], row["latest_in_province"]) == \
+        ("某县财政局", 2019, 2022, "2020", 2023)
+    assert row["report_id"] == rows(path, "select id from reports where agency = '某县财政局' and report_year = 2022")[0]["id"]
+
+
+def test_published_late_lists_the_late_report_and_its_delay(made):
+    path, ds = made
+    (row,) = array(ds, "/made/published_late.json")
+    assert (row["agency"], row["report_year"], row["due_date"], row["days_late"]) == ("某县财政局", 2021,
+                                                                                     "2022-01-31", 29)
+    # 某县人民政府 published on 1 March each year: before its 31 March
+    assert get(ds, "/made/published_late").text.count("/-/report/made/") == 1
+    assert [r["report_year"] for r in array(ds, "/made/report_figures.json?published_late=1")] == [2021]
+    facet = get(ds, "/made/report_figures.json?_facet=published_late").json()["facet_results"]["published_late"]
+    assert {f["value"]: f["count"] for f in facet["results"]} == {0: 7, 1: 1}
+
+
+def test_cross_year_disagreements_set_the_two_figures_side_by_side(made):
+    path, ds = made
+    (row,) = array(ds, "/made/cross_year_disagreements.json")
+    assert (row["agency"], row["report_year"], row["carried_over"], row["previous_year"],
+            row["previous_carried_forward"], row["difference"]) == ("某县财政局", 2022, 2, 2021, 4, -2)
+    agreeing = array(ds, "/made/cross_year_checks.json?agrees=1")
+    assert len(agreeing) == 4 and {r["agency"] for r in agreeing} == {"某县人民政府"}  # 2020–2023 of 2019–2023
+    # 某县财政局 2021 has no 2020 report to be set beside
+    assert not array(ds, "/made/cross_year_checks.json?report_year=2021&agency=某县财政局")
+
+
+def test_latest_crawl_runs_count_their_failures_and_link_them(made):
+    path, ds = made
+    (run,) = array(ds, "/made/latest_crawl_runs.json")
+    assert (run["failures"], run["still_failing"], run["failures_by_kind"]) == (2, 2, "http 1, timeout 1")
+    failures = array(ds, f"/made/fetch_failures.json?{run['fetch_failures']}")
+    assert sorted(f["url"] for f in failures) == ["http://s/a.html", "http://s/b.html"]

@@ -140,14 +140,19 @@ def report_url(datasette, database, rid):
 # the columns whose values are report ids, by table (None: a query's results)
 _REPORT_COLUMNS = {None: ("report_id", "previous_report_id"), "report_figures": ("id",),
                    "cross_year_checks": ("report_id", "previous_report_id")}
+# a query's column named after one of these holds a filter of its rows (report_year=2024&province=江苏省)
+_FILTERED = ("report_figures", "fetch_failures")
 
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
     """A report's title (reports, report_figures) links to its page of tables; so does a report
-    id in a query's results or in a view (a table's report_id links to the report's row)."""
+    id in a query's results or in a view (a table's report_id links to the report's row); a
+    query's ``report_figures`` or ``fetch_failures`` column (a filter) links to those rows."""
     from markupsafe import Markup, escape
 
+    if table is None and column in _FILTERED and isinstance(value, str) and value:
+        return Markup(f'<a href="{escape(datasette.urls.table(database, column))}?{escape(value)}">{column}</a>')
     if column == "title" and table in ("reports", "report_figures") and value and "id" in row.keys():
         rid = row["id"]
     elif column in _REPORT_COLUMNS.get(table, ()) and isinstance(value, str) and _REPORT_ID.match(value):
