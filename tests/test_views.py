@@ -314,7 +314,8 @@ def test_every_canned_query_has_a_title_and_a_description():
         [name for name, q in QUERIES.items() if not q.get("description")]
 
 
-@pytest.mark.parametrize("name", [n for n in QUERIES if n not in ("published_late", "cross_year_disagreements")])
+@pytest.mark.parametrize("name", [n for n in QUERIES if n not in ("published_late", "cross_year_disagreements",
+                                                                   "prose_against_tables")])
 def test_a_canned_query_runs_on_the_demo_and_links_its_reports(ds, demo_db, name):
     import lxml.html
 
@@ -428,3 +429,24 @@ def test_latest_crawl_runs_count_their_failures_and_link_them(made):
     assert (run["failures"], run["still_failing"], run["failures_by_kind"]) == (2, 2, "http 1, timeout 1")
     failures = array(ds, f"/made/fetch_failures.json?{run['fetch_failures']}")
     assert sorted(f["url"] for f in failures) == ["http://s/a.html", "http://s/b.html"]
+
+
+def test_prose_against_tables_lists_a_figure_the_text_states_otherwise(tmp_path):
+    """A real capture (平潭综合实验区行政审批局 2023) with one figure of its prose changed: the
+    query names the report and both figures, its page lists the check with what it tests."""
+    from conftest import FIXTURES
+    from pipelines.report import parse_bytes
+
+    body = (FIXTURES / "real" / "fj_pingtan_xzspj_2023.txt").read_bytes().replace("行政复议1起".encode(),
+                                                                                 "行政复议3起".encode())
+    parsed = parse_bytes(body, content_type="text/plain")
+    archive_of(tmp_path / "prose.db", [{**parsed, "url": "http://s/2023.html", "body": body}]).close()
+    ds = served(tmp_path / "prose.db")
+    (row,) = array(ds, "/prose/prose_against_tables.json")
+    assert (row["rule"], row["text_says"], row["table_prints"]) == ("text.review", 3, 1)
+    assert array(ds, "/prose/failing_checks.json") == []  # the tables' identities all hold
+    doc = page(ds, "prose", row["report_id"])
+    failed = [[td.text_content() for td in tr.iter("td")] for tr in doc.find('.//table[@class="failed"]').iter("tr")]
+    (check,) = [f for f in failed if f]
+    assert check[:4] == ["text.review", "review", "3", "1"] and "行政复议" in check[4]
+    assert "uncertain" not in {td.get("class") for td in doc.iter("td")}  # no cell doubted for it

@@ -97,6 +97,7 @@ async def report_page(datasette, request):
 
     from archive.export import DUE_DATE_SQL
     from pipelines.formats import IDENTITIES
+    from pipelines.prose import RULES
 
     from .printed import NATIONAL, printed_tables
 
@@ -124,7 +125,7 @@ async def report_page(datasette, request):
     context = {
         "database": name, "report": report, "warnings": warnings,
         "tables": printed_tables(report["format_version"], cells, checks, warnings, text),
-        "failed": [{**c, "identity": IDENTITIES.get(c["rule"])} for c in checks if not c["ok"]],
+        "failed": [{**c, "identity": IDENTITIES.get(c["rule"]) or RULES.get(c["rule"])} for c in checks if not c["ok"]],
         "late": bool(published and report["due_date"] and published > report["due_date"]),
         "row_url": datasette.urls.row(name, "reports", rid),
         "capture_url": datasette.urls.path(f"/-/capture/{name}/{report['capture_id']}")
