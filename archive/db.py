@@ -381,6 +381,34 @@ def m012_search_index(db):
 
 
 @migrations()
+def m013_report_views(db):
+    """Views over reports and cells, declared in :func:`archive.export.views` (the CSV export's
+    reports.csv is ``report_figures``): ``report_figures``, a row per report with its headline
+    figures; ``figures_by_province_year`` and ``figures_by_level_year``, their sums; and
+    ``cross_year_checks``, each report's 上年结转 beside its previous year's 结转下年度继续办理.
+    :func:`refresh_views` keeps them as the code declares them."""
+    refresh_views(db)
+
+
+def refresh_views(db):
+    """(Re)make the archive's views where one is missing or declared otherwise now (all of them,
+    in order: one may read another).  Returns whether it did."""
+    from .export import views
+
+    wanted = {name: f"CREATE VIEW [{name}] AS\n{sql}" for name, sql in views().items()}
+    have = dict(db.execute("select name, sql from sqlite_master where type = 'view' and name in (%s)"
+                           % ", ".join("?" * len(wanted)), list(wanted)).fetchall())
+    if have == wanted:
+        return False
+    with db.atomic():
+        for name in reversed(list(wanted)):
+            db.execute(f"drop view if exists [{name}]")
+        for sql in wanted.values():
+            db.execute(sql)
+    return True
+
+
+@migrations()
 def m014_ocr(db):
     """Reports read by OCR (issue 13): ``reports.extracted_by`` says how a report's figures were
     read (``text``: from its markup, text layer or cells; ``ocr``: from its page images; NULL:
@@ -490,6 +518,7 @@ def open_archive(path):
         db.execute("PRAGMA busy_timeout=30000")
         migrations.apply(db)
         write_cell_keys(db)  # pipelines/formats.py may declare more keys than when it was made
+        refresh_views(db)
         _reclaim(db)
     return db
 

@@ -44,8 +44,21 @@ FIGURES = (
 )
 
 REPORT_COLUMNS = ("id", "site_id", "title", "agency", "agency_id", "province", "prefecture", "county", "level",
-                  "report_year", "published_at", "format_version", "kind", "parse_status", "n_cells",
+                  "agency_kind", "report_year", "published_at", "format_version", "kind", "parse_status", "n_cells",
                   "n_checks_failed", "url")
+
+# when a report was due (2008 条例 第三十一条; 2019 条例 第五十条): by 31 March of the next year
+# under the 2008 条例 (reports of 2018 and before); from 2019 by 31 January for every
+# administrative organ (departments, and township governments), by 31 March for the own report
+# of a government at county level and above; NULL where the agency's kind or level is unknown
+DUE_DATE_SQL = """case
+    when r.report_year is null then null
+    when r.report_year <= 2018 then (r.report_year + 1) || '-03-31'
+    when r.agency_kind = 'department' then (r.report_year + 1) || '-01-31'
+    when r.agency_kind = 'government' and r.level = 'township' then (r.report_year + 1) || '-01-31'
+    when r.agency_kind = 'government' and r.level in ('central', 'provincial', 'prefecture', 'county')
+      then (r.report_year + 1) || '-03-31'
+  end"""
 
 
 def _filter(table, rows, column):
@@ -53,17 +66,61 @@ def _filter(table, rows, column):
     return f"table_key = '{table}' and column_key = '{column}' and row_key in ({names})"
 
 
+def _of_report(what, where):
+    """A figure of the report ``r``, from its own cells (an index seek: a page of a view built on
+    it reads only the cells of the reports on the page)."""
+    return f"(select {what} from cells where report_id = r.id and {where})"
+
+
 def report_figures_sql():
-    """One row per report: its metadata and its headline figures, summed from ``cells``
-    (NULL where the report prints none of a figure's rows); ``uncertain_figures`` counts
-    the doubted cells among them."""
-    sums = ",\n  ".join(f"sum(value) filter (where {_filter(t, rows, c)}) as {name}" for name, t, rows, c in FIGURES)
+    """One row per report: its metadata, its headline figures summed from ``cells`` (NULL
+    where the report prints none of a figure's rows), ``uncertain_figures`` (the doubted
+    cells among them), ``due_date`` (:data:`DUE_DATE_SQL`) and ``published_late`` (1 when
+    published after it, NULL when either date is unknown).  The CSV export and the
+    archive's view ``report_figures`` are this query."""
+    # each computed column cast to the type it holds: a view's column has then that affinity, so
+    # that a filter of it (Datasette's ?published_late=1, a facet) compares numbers as numbers
+    figures = "".join(f",\n  cast({_of_report('sum(value)', _filter(t, rows, c))} as numeric) as {name}"
+                      for name, t, rows, c in FIGURES)
     doubted = " or ".join(f"({_filter(t, rows, c)})" for _, t, rows, c in FIGURES)
-    return (f"select {', '.join('r.' + c for c in REPORT_COLUMNS)}, "
-            + ", ".join(f"f.{name}" for name, *_ in FIGURES)
-            + ", coalesce(f.uncertain_figures, 0) as uncertain_figures\nfrom reports r left join (\n"
-            f"  select report_id,\n  {sums},\n  sum(coalesce(uncertain, 0)) filter (where {doubted}) as uncertain_figures"
-            "\n  from cells group by report_id) f on f.report_id = r.id")
+    return (f"select {', '.join('r.' + c for c in REPORT_COLUMNS)}{figures},\n"
+            f"  cast({_of_report('count(*)', f'uncertain = 1 and ({doubted})')} as integer) as uncertain_figures,\n"
+            f"  cast({DUE_DATE_SQL} as text) as due_date,\n"
+            f"  cast(case when r.published_at is null or ({DUE_DATE_SQL}) is null then null\n"
+            f"    else substr(r.published_at, 1, 10) > ({DUE_DATE_SQL}) end as integer) as published_late\n"
+            "from reports r")
+
+
+# the figures the per-province and per-level views sum, a year
+MAIN_FIGURES = ("requests_new", "requests_carried_over", "granted", "partly_granted", "denied", "unable",
+                "not_processed", "other_outcome", "total_processed", "carried_forward", "review_total", "suits_total")
+
+
+def figures_by_sql(group):
+    """Reports counted and their main figures summed, by ``group`` (a report_figures column) and year."""
+    sums = ", ".join(f"cast(sum({name}) as numeric) as {name}" for name in MAIN_FIGURES)
+    counts = ", ".join(f"cast({count} as integer) as {name}" for count, name in (
+        ("count(*)", "reports"), ("count(requests_new)", "reports_with_requests")))
+    return (f"select {group}, report_year, {counts}, {sums}, cast(sum(published_late) as integer) as reports_late, "
+            "cast(sum(n_checks_failed) as integer) as checks_failed\n"
+            f"from report_figures group by {group}, report_year order by {group}, report_year")
+
+
+# this year's 上年结转 against last year's 结转下年度继续办理, for the same agency: a soft
+# check across reports (agrees NULL where either figure is not printed)
+CROSS_YEAR_SQL = """select r.agency_id, r.agency, r.report_year, r.id as report_id,
+  r.requests_carried_over as carried_over, p.id as previous_report_id, p.report_year as previous_year,
+  p.carried_forward as previous_carried_forward,
+  cast(case when r.requests_carried_over is null or p.carried_forward is null then null
+    else abs(r.requests_carried_over - p.carried_forward) < 1e-6 end as integer) as agrees
+from report_figures r join report_figures p on p.agency_id = r.agency_id and p.report_year = r.report_year - 1
+order by r.agency_id, r.report_year"""
+
+
+def views():
+    """The archive's views, by name, in the order they are made (a view may read an earlier one)."""
+    return {"report_figures": report_figures_sql(), "figures_by_province_year": figures_by_sql("province"),
+            "figures_by_level_year": figures_by_sql("level"), "cross_year_checks": CROSS_YEAR_SQL}
 
 
 CELL_COLUMNS = ("report_id", "site_id", "agency", "agency_id", "province", "report_year", "format_version",

@@ -9,7 +9,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
-import cn2an
+from .numbers import whole_number
 
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -60,8 +60,6 @@ def iso(y, m, d, hh=None, mm=None, ss=None):
     return dt.isoformat()
 
 
-def _cn_number(s):
-    return int(cn2an.cn2an(s, "smart"))
 
 
 def _cn_year(s):
@@ -77,8 +75,8 @@ def find_dates(text):
             found.append((value, m.start(), m.end()))
     for m in _CN_DATE.finditer(text or ""):
         try:
-            value = iso(_cn_year(m.group(1)), _cn_number(m.group(2)), _cn_number(m.group(3)))
-        except (ValueError, KeyError):
+            value = iso(_cn_year(m.group(1)), whole_number(m.group(2)), whole_number(m.group(3)))
+        except (ValueError, KeyError, TypeError):  # a numeral that is no month or day (十十十)
             value = None
         if value:
             found.append((value, m.start(), m.end()))

@@ -1,7 +1,10 @@
-"""Table cells to numbers: full-width digits, separators, units, money in 万元."""
+"""Table cells to numbers: full-width digits, separators, units, money in 万元; counts in
+Chinese numerals."""
 import functools
 import re
 import unicodedata
+
+import cn2an
 
 BLANK_MARKS = {"", "-", "—", "——", "–", "－", "―", "/", "／", "\\", "无", "無", "空", "—-", "--", "---", "*", "×"}
 MONEY_FACTORS = {"亿元": 10000, "亿": 10000, "億元": 10000, "万元": 1, "萬元": 1, "千元": 0.1, "元": 0.0001}
@@ -51,3 +54,21 @@ def parse_number(raw):
             value = int(value)
         unit = "万元"
     return value, unit, m.group("note")
+
+
+CN_NUMERAL = "零〇一二两三四五六七八九十百千万"
+
+
+def whole_number(text):
+    """A count written in digits (full-width too) or in Chinese numerals: ``２１`` → 21,
+    ``二十一`` → 21, ``两`` → 2; None when it is no whole number."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    if not text:
+        return None
+    if text.isascii() and text.isdigit():
+        return int(text)
+    try:
+        value = cn2an.cn2an(text, "smart")
+    except (ValueError, KeyError, TypeError):
+        return None
+    return int(value) if float(value).is_integer() and value >= 0 else None

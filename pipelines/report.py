@@ -8,6 +8,7 @@ from .metadata import (agency_from_opening, agency_from_page, agency_from_signat
                        find_source, find_title, report_year)
 from .region import resolve_agency
 from .checks import mark_uncertain, run_checks
+from .prose import text_checks
 from .script import detect_script, to_simplified
 from .tables import read_tables, squash
 
@@ -119,8 +120,9 @@ def abbreviates(short, full):
     return all(ch in it for ch in short)
 
 
-def parse_tables(doc, report_year=None, title=None):
-    """Sections, cells, checks and the format version of a document."""
+def parse_tables(doc, report_year=None, title=None, text=None):
+    """Sections, cells, checks and the format version of a document; ``text``: its text in
+    simplified script, for the checks of the figures its prose states (:mod:`pipelines.prose`)."""
     tables = read_tables(doc.rows)
     why = not_a_report(doc, title, tables)
     if why:
@@ -134,18 +136,19 @@ def parse_tables(doc, report_year=None, title=None):
         warnings += mark_low_confidence(tables.cells)
         if not tables.cells:
             warnings.append("OCR: no table cell was read from the report's images: its figures are not in the archive")
+    stated, differ = text_checks(to_simplified(doc.text) if text is None else text, tables.cells, report_year)
     return {
         "format_version": format_version(tables, report_year, doc.text),
         "sections": sections,
         "cells": tables.cells,
-        "checks": checks,
-        "warnings": warnings,
+        "checks": checks + stated,  # the prose's: soft, they mark no cell
+        "warnings": warnings + differ,
     }
 
 
 def _add_tables(report, doc):
     """The normalised report with its sections, cells, checks and format added."""
-    parsed = parse_tables(doc, report["report_year"], report["title"])
+    parsed = parse_tables(doc, report["report_year"], report["title"], text=report["text"])
     report["warnings"] = report["warnings"] + parsed.pop("warnings")
     report.update(parsed)
     return report
