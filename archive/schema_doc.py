@@ -82,7 +82,9 @@ def problems(found, tables):
         out += [f"{name}.{c} is not described" for c, _, _ in obj["columns"] if c not in described]
         have = {c for c, _, _ in obj["columns"]}
         out += [f"{name}.{c} is described but the archive has no such column" for c in described if c not in have]
-    out += [f"{name} is described but the archive has no such table or view" for name in tables if name not in found]
+    shadows = {f + s for f in found for s in _FTS_SHADOWS}  # a full-text index's own tables, hidden
+    out += [f"{name} is described but the archive has no such table or view" for name in tables
+            if name not in found and name not in shadows]
     return out
 
 
@@ -91,7 +93,7 @@ def _cell(text):
 
 
 def _tables(found, meta):
-    tables = meta["tables"]
+    tables = {name: info for name, info in meta["tables"].items() if name in found}  # not an index's own tables
     lines = ["## Tables and views", "",
              "| table | one row per, or what it is |", "|---|---|"]
     lines += [f"| [`{name}`](#{name}) | {_cell(tables[name].get('description'))} |" for name in tables]
