@@ -55,6 +55,9 @@ def objects(conn):
     """The archive's tables and views as the metadata must describe them: {name: {"type",
     "columns": [(name, declared type, primary key position)], "links": {column: "table.column"}}},
     SQLite's own tables and full-text indexes' shadow tables left out."""
+    from .search import register
+
+    register(conn)  # reading the search index's columns needs its tokenizer
     found = conn.execute("select name, type, sql from sqlite_master where type in ('table', 'view') "
                          "and name not like 'sqlite\\_%' escape '\\' order by name").fetchall()
     fts = [name for name, _, sql in found if sql and "using fts" in sql.lower()]

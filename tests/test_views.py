@@ -306,7 +306,7 @@ def test_a_pre2019_report_shows_its_appendix_as_read(tmp_path):
 # ---- canned queries -------------------------------------------------------------------------------
 
 QUERIES = yaml.safe_load(METADATA.read_text(encoding="utf-8"))["databases"]["archive"]["queries"]
-PARAMS = {"agency_by_year": "agency=洪泽", "search_titles": "q=年度报告"}
+PARAMS = {"agency_by_year": "agency=洪泽", "search_titles": "q=年度报告", "search": "q=%E4%BF%A1%E8%AE%BF"}  # 信访
 
 
 def test_every_canned_query_has_a_title_and_a_description():

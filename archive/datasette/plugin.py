@@ -51,15 +51,14 @@ _REPORT_ID = re.compile(r"[0-9a-f]{16}")
 
 def _search_cell(value, column, table, database, datasette):
     """In a query's results (not a table's): a ``snippet`` column shown with its matches
-    marked (the rest of its text escaped), a ``report_id`` column as a link to its report."""
+    marked (the rest of its text escaped); its ``report_id`` links to the report's page
+    (:func:`_report_link_cell`)."""
     if table is not None or not isinstance(value, str):
         return None
     from markupsafe import Markup, escape
 
     if column == "snippet":
         return Markup(str(escape(value)).replace(str(escape(MARK)), MARK).replace(str(escape(UNMARK)), UNMARK))
-    if column == "report_id" and _REPORT_ID.fullmatch(value):
-        return Markup(f'<a href="{escape(datasette.urls.row(database, "reports", value))}">{value}</a>')
     return None
 
 
