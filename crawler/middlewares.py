@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from .demo import DEMO_DOMAIN
 
@@ -98,8 +98,6 @@ class DemoProxyMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler):
-        from scrapy.exceptions import NotConfigured
-
         proxy = crawler.settings.get("OGI_DEMO_PROXY")
         if not proxy:
             raise NotConfigured

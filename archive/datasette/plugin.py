@@ -68,8 +68,8 @@ def _search_cell(value, column, table, database, datasette):
 async def _serve(datasette, request, find):
     """A capture's body read back from its WARC record, served with its original content
     type and file name; ``find(conn)`` (run in a thread, on a read-only connection to the
-    archive) gives the capture's id, or None.  An archived page is served sandboxed (no script of it runs
-    with the archive's origin)."""
+    archive) gives the capture's id, or None.  An archived page is served sandboxed (no
+    script of it runs with the archive's origin)."""
     import asyncio
     from urllib.parse import quote
 
