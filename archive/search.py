@@ -22,6 +22,7 @@ report, its rowid the report's rowid in ``reports``; it keeps its own copy of th
 :func:`create_index`).  :func:`index_report` rewrites a report's row; ``store.write_parse``
 calls it for every parse it writes, and a trigger drops the row of a report deleted.
 """
+import functools
 import re
 import unicodedata
 from itertools import accumulate
@@ -200,6 +201,7 @@ def rebuild(db):
     """The index made anew from every report's title and sections (after a change of the
     tokenizer, or to time what the migration does)."""
     register(db)
+    db.execute(f"drop trigger if exists {FTS_TABLE}_forget")
     db.execute(f"drop table if exists {FTS_TABLE}")
     create_index(db)
 
@@ -242,12 +244,16 @@ def highlight(text, query):
     rest of the text again."""
     if not isinstance(text, str) or not isinstance(query, str):
         return None
+    return _marked(text, phrases(escape_query(query)))
+
+
+def _marked(text, phrase_list):
     found = tokens(text)
     where = {}
     for i, (token, _, _) in enumerate(found):
         where.setdefault(token, []).append(i)
     spans = []
-    for phrase in phrases(escape_query(query)):
+    for phrase in phrase_list:
         n = len(phrase)
         for i in where.get(phrase[0], ()):
             if [t for t, _, _ in found[i:i + n]] == phrase:
@@ -274,9 +280,10 @@ def _merged(spans):
     return merged
 
 
-def excerpt(marked):
+def excerpt(marked, cut_before=False, cut_after=False):
     """The part of ``marked`` (a text from :func:`highlight`) around its first match: whole
-    matches only, … where it is cut; None when nothing in it is marked."""
+    matches only, … where it is cut (or where ``marked`` itself was cut from a longer text);
+    None when nothing in it is marked."""
     if not isinstance(marked, str):
         return None
     first = marked.find(MARK)
@@ -289,13 +296,64 @@ def excerpt(marked):
             break
         end = max(end, marked.find(UNMARK, m.end()) + len(UNMARK))
     end = min(end, len(marked))
-    return ("…" if start else "") + marked[start:end] + ("…" if end < len(marked) else "")
+    return ("…" if start or cut_before else "") + marked[start:end] + ("…" if end < len(marked) or cut_after else "")
 
 
 _MARKS = re.compile(re.escape(MARK))
+_WORD_CHAR = re.compile(rf"[^\W_{CJK}]")
+_MARGIN = 60  # characters past an excerpt a window takes, for a match that ends there
 
 
 def snippet(title, body, query):
     """What the search query shows of a report: the part of its sections' text around the
-    first match, the matches marked; its title, marked, when the match is only there."""
-    return excerpt(highlight(body, query)) or highlight(title, query)
+    first match, the matches marked; its title, marked, when the match is only there.
+
+    Only a window of the text around each place its terms may start is tokenized, not the
+    whole text: the pair of characters a term starts with, found by a regular expression
+    (where a term starts with a word, the whole text is)."""
+    if not isinstance(query, str):
+        return None
+    found = phrases(escape_query(query))
+    if not found:
+        return None
+    return _body_excerpt(body, found) or (_marked(title, found) if isinstance(title, str) else None)
+
+
+def _body_excerpt(body, phrase_list):
+    if not isinstance(body, str):
+        return None
+    starts = _starts(tuple(p[0] for p in phrase_list))
+    if starts is None:
+        return excerpt(_marked(body, phrase_list))
+    covered = -1
+    for m in starts.finditer(_simplified(body)):
+        if m.start() < covered:
+            continue
+        begin, end = _widened(body, m.start() - EXCERPT_BEFORE - 10, m.end() + EXCERPT_AFTER + _MARGIN)
+        marked = _marked(body[begin:end], phrase_list)
+        if marked:
+            return excerpt(marked, begin > 0, end < len(body))
+        covered = end - _MARGIN
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _starts(first_tokens):
+    """A regular expression finding, in a simplified text, where a token of ``first_tokens``
+    may stand (its characters, whitespace between them allowed); None if one is a word."""
+    if not all(_CJK_ONLY.fullmatch(t) for t in first_tokens):
+        return None
+    return re.compile("|".join(r"\s*".join(map(re.escape, t)) for t in first_tokens))
+
+
+_CJK_ONLY = re.compile(f"[{CJK}]+")
+
+
+def _widened(text, begin, end):
+    """[begin, end) within the text, widened so as to cut no word of letters or digits."""
+    begin, end = max(0, begin), min(len(text), end)
+    while 0 < begin and _WORD_CHAR.match(text[begin - 1]) and _WORD_CHAR.match(text[begin]):
+        begin -= 1
+    while end < len(text) and _WORD_CHAR.match(text[end - 1]) and _WORD_CHAR.match(text[end]):
+        end += 1
+    return begin, end

@@ -397,3 +397,14 @@ def test_fts5_highlight_marks_the_characters_of_the_offsets():
 ])
 def test_matches_sharing_characters_are_marked_once(text, q, shown):
     assert search.highlight(text, q) == shown
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(CHARS), min_size=0, max_size=120), min_size=2, max_size=6),
+       st.sampled_from(["信访", "依申请公开", "復議", "访工", "〇〇", "信访 复议"]))
+@settings(max_examples=300, deadline=None)
+def test_the_snippet_tokenizes_windows_and_shows_what_the_whole_text_would(parts, q):
+    """The search's snippet tokenizes only windows of the text; what it shows is what marking
+    the whole text and cutting around its first match shows."""
+    body = q.split()[0].join(parts) + (q.split()[-1] if " " in q else "")
+    assert search.snippet("标题", body, q) == (search.excerpt(search.highlight(body, q))
+                                              or search.highlight("标题", q))
