@@ -37,7 +37,10 @@ def rows(db, sql, *args):
     """The rows of a query on the archive at ``db``, as dicts."""
     import sqlite3
 
+    from archive.search import register
+
     conn = sqlite3.connect(db)
+    register(conn)  # the search index's tokenizer: reports_fts reads with it only
     conn.row_factory = sqlite3.Row
     try:
         return [dict(r) for r in conn.execute(sql, args)]
