@@ -1,8 +1,12 @@
+import contextlib
 import json
 import os
 import pathlib
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 
 import pytest
 
@@ -50,3 +54,26 @@ def rows(db, sql, *args):
 
 def ogi(*args, **kw):
     return subprocess.run([str(BIN / "ogi-archive"), *map(str, args)], capture_output=True, text=True, timeout=300, **kw)
+
+
+@contextlib.contextmanager
+def served(db, *args):
+    """``ogi-archive serve DB`` on a free port of 127.0.0.1, its base URL once it answers."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([str(BIN / "ogi-archive"), "serve", str(db), "--port", str(port), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read().decode()
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)

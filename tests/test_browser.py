@@ -8,14 +8,12 @@ Screenshots go to $OGI_SCREENSHOTS when it is set, else to the test's temporary 
 import os
 import pathlib
 import shutil
-import socket
 import subprocess
-import time
-import urllib.request
 
 import pytest
 
-from conftest import BIN, rows
+from archive.warc import warc_dir
+from conftest import rows, served
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -41,34 +39,14 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def served(demo_db, tmp_path_factory):
+def served_demo(demo_db, tmp_path_factory):
     """`ogi-archive serve` on a copy of the demo archive (the file and its WARC folder)."""
     src, _ = demo_db
-    home = tmp_path_factory.mktemp("served")
-    db = home / "archive.db"
+    db = tmp_path_factory.mktemp("served") / "archive.db"
     shutil.copy(src, db)
-    warcs = src.parent / f"{src.stem}-warc"
-    shutil.copytree(warcs, home / warcs.name)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(home / "serve.log", "wb")
-    proc = subprocess.Popen([str(BIN / "ogi-archive"), "serve", str(db), "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                assert proc.poll() is None, (home / "serve.log").read_text()
-                time.sleep(0.1)
+    shutil.copytree(warc_dir(src), warc_dir(db))
+    with served(db) as base:
         yield base, db
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +92,8 @@ def _number(value):
     return f"{value:g}"
 
 
-def test_search_open_a_report_its_tables_its_capture_and_the_charts(served, page, shots):
-    base, db = served
+def test_search_open_a_report_its_tables_its_capture_and_the_charts(served_demo, page, shots):
+    base, db = served_demo
     # what the archive holds, by plain SQL: the reports whose title or sections say 信访
     expected = rows(db, "select distinct r.id, r.title, r.capture_id, r.url from reports r left join sections s "
                         "on s.report_id = r.id where r.title like '%信访%' or s.text like '%信访%' order by r.id")

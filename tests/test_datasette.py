@@ -2,15 +2,12 @@
 configured as `ogi-archive serve` configures it (immutable, the SQL time limit); and the real
 `ogi-archive serve` process over HTTP."""
 import asyncio
-import contextlib
 import html
 import json
 import pathlib
 import re
 import shutil
-import socket
 import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -19,7 +16,7 @@ import pytest
 from datasette.app import Datasette
 
 from archive.warc import warc_dir
-from conftest import BIN, rows
+from conftest import rows, served
 
 
 @pytest.fixture(scope="module")
@@ -39,29 +36,6 @@ def request(ds, method, path, **kw):
     async def go():
         return await ds.client.request(method, path, **kw)
     return asyncio.run(go())
-
-
-@contextlib.contextmanager
-def served(db, *args):
-    """``ogi-archive serve DB`` on a free port of 127.0.0.1, its base URL once it answers."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([str(BIN / "ogi-archive"), "serve", str(db), "--port", str(port), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                assert proc.poll() is None, proc.stdout.read().decode()
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def fetch(url, data=None):

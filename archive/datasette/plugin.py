@@ -46,7 +46,6 @@ def prepare_connection(conn):
 
 # ---- search results ------------------------------------------------------------------------
 
-_REPORT_ID = re.compile(r"[0-9a-f]{16}")
 
 
 def _search_cell(value, column, table, database, datasette):
