@@ -23,6 +23,8 @@ from pipelines.script import to_simplified
 
 # reports written into a copy of the demo archive: what each one's text puts before a term
 WRITTEN = {
+    # the term four times: the best match
+    "often": ("某县2021年政府信息公开工作年度报告", "其他需要报告的事项", "全年信访工作：信访件数、信访办理、信访答复均按时完成。"),
     # a traditional-script text, as an older parse may have left it
     "trad": ("某縣信訪局2021年政府信息公開工作年度報告", "總體情況", "本機關全年受理信訪事項12件，行政復議3件。"),
     # ASCII, digits, full-width forms, characters of four bytes and 〇 before the term
@@ -160,6 +162,36 @@ def test_any_query_is_answered(ds, q):
         assert got == []
     r = get(ds, "/archive/reports.json?_shape=array&_search=" + urllib.parse.quote(q))
     assert r.status_code == 200, r.text[:300]
+
+
+def canned_search(threshold):
+    """The canned query's SQL, its threshold of matches for the latest-first order set to ``threshold``."""
+    from archive.cli import datasette_metadata
+
+    sql = datasette_metadata()["databases"]["archive"]["queries"]["search"]["sql"]
+    assert sql.count("10000") == 2
+    return sql.replace("10000", str(threshold))
+
+
+def test_the_best_match_comes_first(archive, ds):
+    _, ids = archive
+    assert searched(ds, "信访")[0]["report_id"] == ids["often"]
+
+
+def test_past_the_threshold_the_latest_archived_come_first(archive, ds):
+    """With as many matches as the threshold, no ranking: the latest archived (highest rowid) first."""
+    db_path, ids = archive
+    expected = oracle(db_path, "信访")
+    latest = [r["id"] for r in rows(db_path, "select id from reports order by rowid desc") if r["id"] in expected]
+    for threshold, order in ((len(expected), latest), (len(expected) + 1, None)):
+        r = get(ds, "/archive.json?_shape=array&" + urllib.parse.urlencode({"sql": canned_search(threshold),
+                                                                             "q": "信访"}))
+        got = [row["report_id"] for row in r.json()]
+        assert sorted(got) == sorted(expected)
+        if order:
+            assert got == order
+        else:  # ranked: the best match first (written before the latest)
+            assert got[0] == ids["often"] != latest[0]
 
 
 # ---- what a search shows -----------------------------------------------------------------------
