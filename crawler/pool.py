@@ -28,6 +28,8 @@ import threading
 import traceback
 from dataclasses import dataclass
 
+from pipelines import limits as document_limits
+
 log = logging.getLogger(__name__)
 
 
@@ -100,6 +102,7 @@ def _worker_main(conn, other_end, budget, initializer, init_args):
         except (EOFError, OSError):
             return  # the pool is gone
         _cpu_backstop(budget.seconds)
+        document_limits.start_clock(budget.seconds)  # what may stop early (OCR's pages) sees the time left
         try:
             out = ("ok", fn(*args, **(kw or {})))
         except MemoryError:

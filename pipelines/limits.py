@@ -12,6 +12,7 @@ cells, 3 MB of HTML) and can be changed per process with :func:`configure`.
 """
 import io
 import re
+import time
 import zipfile
 from dataclasses import dataclass, replace
 
@@ -39,6 +40,22 @@ def configure(**changes):
     global LIMITS
     LIMITS = replace(LIMITS, **{k: int(v) for k, v in changes.items() if v is not None})
     return LIMITS
+
+
+# when the document being parsed must be done (time.monotonic()), set by the worker process
+# that enforces the parse's time budget (crawler/pool.py); None: no budget in this process
+_DEADLINE = None
+
+
+def start_clock(seconds):
+    """A new document's parse starts, with ``seconds`` to take (None or 0: no limit)."""
+    global _DEADLINE
+    _DEADLINE = time.monotonic() + seconds if seconds else None
+
+
+def seconds_left():
+    """Seconds the document being parsed has left before its worker is killed, or None."""
+    return None if _DEADLINE is None else _DEADLINE - time.monotonic()
 
 
 def _mb(n):

@@ -38,11 +38,20 @@ from .numbers import parse_number
 # 0.95 and more, nearly all over 0.99
 CONFIDENCE_FLOOR = 0.95
 MAX_PAGES = 40  # pages of one report read by OCR (a report longer than this: the rest not read, said)
+# seconds of a parse's budget kept for what comes after OCR (the tables, the checks): a page
+# is not begun unless this and half as long again as the slowest page so far remain
+RESERVE_SECONDS = 3.0
 RENDER_DPI = 150  # PDF pages are rendered at this resolution (a scan's usual)
 # the engine's settings: the models its wheel ships; pages upright (no angle classifier);
-# detection on the page scaled to at most 1280 px a side (recognition reads the full page)
+# detection on the page scaled to at most 1280 px a side (recognition reads the full page);
+# recognition's narrowest input 96 px wide, not the default 320: a batch is as wide as its
+# widest box, and the default padded every two-digit cell of a table to 320 px.  Measured on
+# the 8 scanned pages of benchmarks/bench_ocr.py (796 cells): the engine's time a page 2.55 s
+# -> 1.4 s, every cell still read right, 1 cell under the confidence floor (none at 320; at
+# 48 px, 1.34 s but 170 right cells fell under the floor, so narrower is not better)
 ENGINE_PARAMS = {"Global.log_level": "critical", "Global.use_cls": False,
-                 "Det.limit_type": "max", "Det.limit_side_len": 1280}
+                 "Det.limit_type": "max", "Det.limit_side_len": 1280,
+                 "Rec.rec_img_shape": [3, 48, 96]}
 
 
 def available():
@@ -379,20 +388,36 @@ def _zero_fixed(text):
     return fixed if fixed != t and parse_number(fixed) is not None else t
 
 
-def ocr_rows(images):
-    """Rows of the pages (RGB arrays), each page after the one before; warnings; seconds a page."""
+def ocr_rows(images, seconds_left=None):
+    """Rows of the pages (RGB arrays), each page after the one before; warnings; seconds a page;
+    and how many pages were read.  ``seconds_left()`` (default: the parse's time budget, see
+    :func:`pipelines.limits.seconds_left`) stops the reading before a page that would not end
+    in time, so a long report keeps the pages read rather than losing all to a killed parse."""
     import time
 
+    from .limits import seconds_left as budget_left
+
+    seconds_left = seconds_left or budget_left
     rows, warnings = [], []
     started = time.monotonic()
+    slowest, read = 0.0, 0
     for n, image in enumerate(images, 1):
+        left = seconds_left()
+        if read and left is not None and left < RESERVE_SECONDS + 1.5 * slowest:
+            warnings.append(f"OCR: pages {n}-{len(images)} of {len(images)} not read: the parse's time budget "
+                            f"would not hold them ({slowest:.1f} s a page read; "
+                            f"ogi-archive reparse --ocr --seconds N reads them with more time)")
+            break
+        t = time.monotonic()
         boxes, skew = read_page(image)
         page, said = page_rows(boxes)
+        slowest = max(slowest, time.monotonic() - t)
+        read += 1
         rows.extend(page)
         warnings.extend(f"page {n}: {w}" for w in said)
         if not boxes:
             warnings.append(f"OCR: page {n} holds no text it could read")
-    return rows, warnings, (time.monotonic() - started) / max(1, len(images))
+    return rows, warnings, (time.monotonic() - started) / max(1, read), read
 
 
 def mark_low_confidence(cells, floor=CONFIDENCE_FLOOR):

@@ -221,13 +221,17 @@ def read_images(doc, body, content_type=None, url=None, images=None, ocr=None, l
         doc.needs_ocr = f"{why} (no image of it could be read)"
         doc.warnings = doc.warnings + notes
         return doc
-    rows, said, seconds = OCR.ocr_rows(pages)
+    rows, said, seconds, read = OCR.ocr_rows(pages)
+    if read < len(pages) and not any(r.grid for r in rows):
+        doc.needs_ocr = f"{why} (OCR read {read} of {len(pages)} pages in the parse's time and found no table)"
+        doc.warnings = doc.warnings + notes + said
+        return doc
     kept = [w for w in doc.warnings if "needs OCR" not in w]
     return Document(kind=kind if kind in ("pdf", "docx", "image") else doc.kind, rows=doc.rows + rows,
                     title=doc.title, meta=doc.meta, catalog=doc.catalog, page_text=doc.page_text, images=doc.images,
                     extracted_by="ocr",
-                    warnings=kept + [f"{why.replace(': needs OCR', '')}: read by OCR ({len(pages)} "
-                                     f"page{'s' if len(pages) > 1 else ''}, {seconds:.1f} s a page)"] + notes + said)
+                    warnings=kept + [f"{why.replace(': needs OCR', '')}: read by OCR ({read} "
+                                     f"page{'s' if read > 1 else ''}, {seconds:.1f} s a page)"] + notes + said)
 
 
 def parse_capture(body, content_type=None, url=None, images=None, ocr=None, **kw):

@@ -183,6 +183,55 @@ def test_a_docx_of_page_images_is_read_by_ocr(tmp_path):
     assert share >= 0.99 and silent == [], report["warnings"]
 
 
+@pytest.fixture
+def clock():
+    """The parse's time budget as a worker sets it (pipelines.limits.start_clock), reset after."""
+    from pipelines import limits
+
+    yield limits.start_clock
+    limits.start_clock(None)
+
+
+@pytest.mark.ocr
+@needs_ocr_extra
+@needs_fonts
+def test_ocr_stops_before_a_page_the_time_budget_would_not_hold(clock):
+    """With 2 s left (under the reserve kept for the tables), the first page is read and the
+    rest are not, said in a warning: the first page's cells are kept, nothing from the second."""
+    expected = known_values("2019", 7)
+    pages = render_report("2019", expected, SANS)
+    images = [image_bytes(p, "PNG") for p in pages + pages[1:]]
+    clock(2.0)
+    report = parse_capture(image_page(len(images)), "text/html", "http://127.0.0.1/a/t6.html", images=images)
+    assert report["parse_status"] == "ok" and report["extracted_by"] == "ocr"
+    said = [w for w in report["warnings"] if "not read" in w]
+    assert len(said) == 1 and "pages 2-3 of 3 not read" in said[0], report["warnings"]
+    assert any("read by OCR (1 page," in w for w in report["warnings"])
+    assert {c["table"] for c in report["cells"]} == {"active", "review_litigation"}
+    part = {k: v for k, v in expected.items() if k[0] in ("active", "review_litigation")}
+    share, silent = score(report, part)
+    assert share >= 0.99 and silent == []
+
+
+@pytest.mark.ocr
+@needs_ocr_extra
+@needs_fonts
+def test_a_report_whose_tables_ocr_had_no_time_for_stays_needs_ocr(clock):
+    """A first page of prose only, and no time for the pages after it: never a report that
+    looks as if it had no figures."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    cover = Image.new("RGB", (1240, 1754), "white")
+    ImageDraw.Draw(cover).text((120, 200), "某县人民政府办公室2023年政府信息公开工作年度报告", fill="black",
+                               font=ImageFont.truetype(str(SANS), 44))
+    tables = render_report("2021", known_values("2021", 8), SANS)
+    images = [image_bytes(p, "PNG") for p in [cover] + tables]
+    clock(2.0)
+    report = parse_capture(image_page(len(images)), "text/html", "http://127.0.0.1/a/t7.html", images=images)
+    assert report["parse_status"] == "needs_ocr" and report["cells"] == []
+    assert any("OCR read 1 of 3 pages" in w for w in report["warnings"]), report["warnings"]
+
+
 # ---- a crawl of a site with an image-only report -----------------------------------------------------
 
 LIST = """<html><head><meta charset="utf-8"><title>政府信息公开年报</title></head><body><ul class="list">
