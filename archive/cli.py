@@ -306,6 +306,12 @@ def demo(db, settings):
 # Datasette's settings for the archive (ogi-archive serve; the tests serve it so too)
 DATASETTE_SETTINGS = {
     "sql_time_limit_ms": 3000,  # a LIKE over every report's text: 0.9 s on 20,000 reports
+    # no suggested facets: Datasette tries every column of a table for them, each try up to
+    # 50 ms; measured on 20,000 reports (benchmarks/bench_search.py --reports 20000), the
+    # reports table's page took 1.0 s with them and 0.13 s without, a search in it 1.6 s and
+    # 0.16 s, report_figures 4.7 s and 0.16 s.  The tables' own facets stay, and any column
+    # can be faceted from its menu ("Facet by this")
+    "suggest_facets": "off",
     "truncate_cells_html": 400,  # a table's texts cut short (the row's page shows them whole)
 }
 
