@@ -21,6 +21,17 @@ def cli():
     """Crawl, parse and archive 政府信息公开工作年度报告 into SQLite for Datasette."""
 
 
+def main():
+    """The ``ogi-archive`` command.  A crawl's own process never needs numpy (see
+    :func:`crawler.without_numpy`); every other command may (OCR in ``parse`` and ``reparse``
+    workers forked from this process)."""
+    if len(sys.argv) > 1 and sys.argv[1] in ("crawl", "demo"):
+        from crawler import without_numpy
+
+        without_numpy()
+    cli()
+
+
 def _quiet():
     """A parse worker's own output goes nowhere: what a reader that aborts prints is not the
     command's one line of reason."""

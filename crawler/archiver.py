@@ -277,13 +277,6 @@ def parse_report(*args, **kw):
     return parse_for_archive(*args, **kw)
 
 
-def warm_up():
-    """Parse a small report once, so that a worker's first real report pays no set-up."""
-    parse_report("<html><head><title>某市2020年政府信息公开工作年度报告</title></head><body>"
-                 "<p>一、总体情况</p><p>發布時間：2021-01-25</p><table><tr><td>本年新收政府信息公开申请数量"
-                 "</td><td>1</td></tr></table></body></html>".encode(), "text/html", "http://127.0.0.1/t.html")
-
-
 def write_batch(db, batch, run_id):
     """Write a batch of ``(channel, item)`` in one transaction (in the archiver's writer);
     returns what was written, counted per channel."""
@@ -367,7 +360,9 @@ def _worker_start(limits, log_file):
         os.dup2(fd, 2)
         os.close(fd)
     document_limits.configure(**(limits or {}))
-    warm_up()
+    from pipelines.report import warm_up
+
+    warm_up()  # next to nothing after crawler.warm in the fork server; the first parse's set-up otherwise
 
 
 def _parse_args(item):
@@ -461,7 +456,7 @@ def serve(db_path, run_id, workers, receiver, budget=None, limits=None, log_file
                 todo.put(("parsed", src, item, tag))
                 continue
             if pool is None:
-                pool = ParsePool(workers, budget, preload=["pipelines.report"], initializer=_worker_start,
+                pool = ParsePool(workers, budget, preload=["crawler.warm"], initializer=_worker_start,
                                  init_args=(limits, state["log_file"]))
             args, kw = _parse_args(item)
             pool.submit(parse_report, args, kw,
@@ -635,6 +630,9 @@ def _write(db_path, state, todo, receiver, room):
 
 
 def main(argv=None):
+    from crawler import without_numpy
+
+    without_numpy()
     ap = argparse.ArgumentParser(prog="python -m crawler.archiver")
     ap.add_argument("--db", required=True)
     ap.add_argument("--run-id", type=int, default=0)
