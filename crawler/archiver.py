@@ -351,7 +351,8 @@ def _size(item):
 
 def _worker_start(limits, log_file):
     """A new parse worker: its output to the run's log (a reader that aborts prints there,
-    not in cron's mail), the document limits set, the parser warmed up."""
+    not in cron's mail), the document limits set (the parser was warmed up in the fork server it
+    is forked from: crawler.warm)."""
     from pipelines import limits as document_limits
 
     if log_file:
@@ -360,9 +361,6 @@ def _worker_start(limits, log_file):
         os.dup2(fd, 2)
         os.close(fd)
     document_limits.configure(**(limits or {}))
-    from pipelines.report import warm_up
-
-    warm_up()  # next to nothing after crawler.warm in the fork server; the first parse's set-up otherwise
 
 
 def _parse_args(item):

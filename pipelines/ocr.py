@@ -388,16 +388,15 @@ def _zero_fixed(text):
     return fixed if fixed != t and parse_number(fixed) is not None else t
 
 
-def ocr_rows(images, seconds_left=None):
+def ocr_rows(images):
     """Rows of the pages (RGB arrays), each page after the one before; warnings; seconds a page;
-    and how many pages were read.  ``seconds_left()`` (default: the parse's time budget, see
-    :func:`pipelines.limits.seconds_left`) stops the reading before a page that would not end
-    in time, so a long report keeps the pages read rather than losing all to a killed parse."""
+    and how many pages were read.  The parse's time budget (:func:`pipelines.limits.seconds_left`)
+    stops the reading before a page that would not end in time, so a long report keeps the
+    pages read rather than losing all to a killed parse."""
     import time
 
-    from .limits import seconds_left as budget_left
+    from .limits import seconds_left
 
-    seconds_left = seconds_left or budget_left
     rows, warnings = [], []
     started = time.monotonic()
     slowest, read = 0.0, 0
@@ -409,7 +408,7 @@ def ocr_rows(images, seconds_left=None):
                             f"ogi-archive reparse --ocr --seconds N reads them with more time)")
             break
         t = time.monotonic()
-        boxes, skew = read_page(image)
+        boxes, _ = read_page(image)
         page, said = page_rows(boxes)
         slowest = max(slowest, time.monotonic() - t)
         read += 1

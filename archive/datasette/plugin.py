@@ -47,7 +47,6 @@ def prepare_connection(conn):
 # ---- search results ------------------------------------------------------------------------
 
 
-
 def _search_cell(value, column, table, database, datasette):
     """In a query's results (not a table's): a ``snippet`` column shown with its matches
     marked (the rest of its text escaped); its ``report_id`` links to the report's page
