@@ -117,9 +117,11 @@ class CharsetMiddleware:
     def process_response(self, request, response, spider=None):
         from scrapy.http import TextResponse
 
-        from pipelines.document import charset_of, declared_charsets
+        from pipelines.document import charset_of, declared_charsets, is_file_format
 
-        if not isinstance(response, TextResponse) or response.body.isascii():
+        # (Scrapy makes a PDF a TextResponse: guessing its "charset" is a charset detector's
+        # pass over its bytes)
+        if not isinstance(response, TextResponse) or response.body.isascii() or is_file_format(response.body):
             return response
         declared = declared_charsets(response.body, response.headers.get("Content-Type", b"").decode("latin-1"))
         found = charset_of(response.body, declared)

@@ -202,6 +202,9 @@ def _pending_requests_folder(settings):
 
 def _crawl_sites(sites, settings, configure, spill):
     process = CrawlerProcess(settings)
+    # Scrapy leaves its loggers at every level and lets its handler drop what is below
+    # LOG_LEVEL: a record made (its caller looked up) for each request and item, then dropped
+    logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL") or "DEBUG")
     crawlers, waiting, resumed = {}, list(sites), set()
 
     def start_next(result=None):

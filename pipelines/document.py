@@ -112,6 +112,17 @@ def looks_binary(body):
     return controls > len(head) // 100
 
 
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Word 97, WPS, Excel 97
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8")
+
+
+def is_file_format(body):
+    """The first bytes of a PDF, a zip (OOXML, ODF), an OLE2 file or an image: a file no
+    charset detection or HTML parser has anything to read in, whatever its content type."""
+    return b"%PDF-" in body[:1024] or body[:4] == b"PK\x03\x04" or body[:8] == _OLE2 \
+        or body[:4096].lstrip().startswith(_IMAGE_MAGIC)
+
+
 def sniff_kind(body, content_type=None, url=None):
     """What a captured file is, from its first bytes first; its content type and URL
     only decide between the kinds a zip or an OLE2 file may be.  Bytes that are neither
@@ -128,15 +139,14 @@ def sniff_kind(body, content_type=None, url=None):
         if b"xl/" in names or path.endswith(".xlsx") or "spreadsheetml" in ct:
             return "xlsx"
         return "zip"
-    if body[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # OLE2: Word 97, WPS, Excel 97
+    if body[:8] == _OLE2:
         # its directory names its streams: Workbook (Excel, ET) or WordDocument (Word, WPS)
         if "Workbook".encode("utf-16-le") in body or "Book\x00".encode("utf-16-le") in body:
             return "xls"
         if "WordDocument".encode("utf-16-le") in body:
             return "doc"
         return "xls" if path.endswith((".xls", ".et")) or "excel" in ct else "doc"
-    if head[:3] == b"\xff\xd8\xff" or head[:8] == b"\x89PNG\r\n\x1a\n" or head[:4] == b"GIF8" \
-            or (ct.startswith("image/") and looks_binary(body)):
+    if head.startswith(_IMAGE_MAGIC) or (ct.startswith("image/") and looks_binary(body)):
         return "image"
     wide = utf16(body)
     if wide:

@@ -122,6 +122,33 @@ def test_utf16_pages_are_read_as_text():
         assert sniff_kind(body) == "html" and "某县2020年" in decode(body)
 
 
+@pytest.mark.parametrize("path", ["crawler/demo/mirror/js_hongze/uploadfiles/2025/02/2025021410352867.pdf",
+                                  "tests/sites/list_files/_files/2024030100021.pdf"])
+@pytest.mark.parametrize("content_type", ["application/pdf", "text/html", "application/octet-stream"])
+def test_a_files_bytes_are_never_decoded_as_text_in_the_crawl(path, content_type):
+    """Scrapy makes a PDF a TextResponse: guessing its charset (a detector's pass over every
+    byte) and parsing it as HTML cost the crawl's one event loop milliseconds a file, for nothing."""
+    import pathlib
+
+    from scrapy.http import TextResponse
+    from scrapy.responsetypes import responsetypes
+
+    from crawler.middlewares import CharsetMiddleware
+    from crawler.spiders.base import not_a_document
+
+    body = (pathlib.Path(__file__).resolve().parent.parent / path).read_bytes()
+    cls = responsetypes.from_args(headers={"Content-Type": content_type}, url="http://127.0.0.1/a.pdf", body=body)
+    response = cls("http://127.0.0.1/a.pdf", body=body, headers={"Content-Type": content_type})
+    assert CharsetMiddleware().process_response(None, response) is response
+    assert not_a_document(response) is None
+    if isinstance(response, TextResponse):
+        assert response._cached_ubody is None and response._cached_selector is None
+    # an HTML page still has its charset read, and an empty or scripted answer is still caught
+    page = "<html><head><meta charset=utf-8></head><body><script>go()</script></body></html>".encode("gbk")
+    assert not_a_document(TextResponse("http://127.0.0.1/a.pdf", body=page))[0] == "challenge"
+    assert not_a_document(TextResponse("http://127.0.0.1/a.pdf", body=b" "))[0] == "empty"
+
+
 # ---- the demo's hosts, and only they, through the demo's local server -----------------------
 
 from scrapy.exceptions import NotConfigured  # noqa: E402

@@ -15,10 +15,11 @@ from urllib.parse import urlparse
 
 import scrapy
 import scrapy.spidermiddlewares.httperror
+from scrapy.http import TextResponse
 from lxml import etree
 
 from pipelines import limits
-from pipelines.document import ATTACHMENT_EXT
+from pipelines.document import ATTACHMENT_EXT, is_file_format
 from pipelines.script import to_simplified
 from pipelines.tables import squash
 
@@ -136,8 +137,8 @@ def not_a_document(response):
     body = response.body
     if not body.strip():
         return "empty", f"an empty answer (HTTP {response.status}, {len(body)} bytes)"
-    if not hasattr(response, "text") or len(body) > 200_000:
-        return None
+    if len(body) > 200_000 or is_file_format(body) or not isinstance(response, TextResponse):
+        return None  # (a file's bytes are not decoded as text: Scrapy makes a PDF a TextResponse)
     html = response.text
     visible = squash(" ".join(_VISIBLE(response.selector.root))) if hasattr(response, "selector") else html
     scripted = re.search(r"<script", html, re.I)
