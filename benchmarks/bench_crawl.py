@@ -100,11 +100,12 @@ def full_crawl(registry, db, logs):
     return run([str(BIN / "ogi-archive"), "crawl", "--sites", str(registry), "--db", str(db), *settings_args()], logs)
 
 
-def tree_memory(root, parts=None):
+def tree_memory(root, parts=None, cpu=None):
     """MB of memory of a process and all its descendants: the sum of their PSS (shared
     pages counted in proportion, as forked parse workers share their parent's), or of
     their RSS where PSS cannot be read.  ``parts``, a list, is given each process's
-    (name, MB): its command line, "(fork)" added where it is its parent's."""
+    (name, MB): its command line, "(fork)" added where it is its parent's.  ``cpu``, a
+    dict, is given each process's CPU seconds so far: {pid: (name, seconds)}."""
     total, todo = 0, [(root, None)]
     while todo:
         pid, parent = todo.pop()
@@ -119,6 +120,10 @@ def tree_memory(root, parts=None):
             for tid in os.listdir(f"/proc/{pid}/task"):
                 with open(f"/proc/{pid}/task/{tid}/children") as f:
                     todo += [(int(c), name) for c in f.read().split()]
+            if cpu is not None:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                cpu[pid] = (name, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
             with open(f"/proc/{pid}/smaps_rollup") as f:
                 kb = next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
         except (OSError, StopIteration):
@@ -135,6 +140,11 @@ def tree_memory(root, parts=None):
 
 # the processes of the last run() at its peak of memory: [(name, MB)]
 PEAK_PARTS = []
+# the CPU seconds of the last run(): "total", the command and every process it started (from
+# the kernel's account of the command's reaped descendants), "processes", each process's as last
+# sampled ({name: [count, seconds]}), and "this process", the benchmark's own (the mirror's
+# server, where it serves from this process, and the sampling)
+CPU = {}
 
 
 def run(argv, logs, cwd=None):
@@ -144,15 +154,15 @@ def run(argv, logs, cwd=None):
 
     out_path, err_path = logs.with_suffix(".out"), logs.with_suffix(".err")
     with open(out_path, "w") as out, open(err_path, "w") as err:
-        t = time.monotonic()
+        t, own = time.monotonic(), os.times()
         proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd, env=ENV)
-        peak, stop = [0.0], threading.Event()
+        peak, stop, cpu = [0.0], threading.Event(), {}
         PEAK_PARTS.clear()
 
         def sample():
             while not stop.wait(0.1):
                 parts = []
-                mb = tree_memory(proc.pid, parts)
+                mb = tree_memory(proc.pid, parts, cpu)
                 if mb > peak[0]:
                     peak[0], PEAK_PARTS[:] = mb, parts
 
@@ -162,6 +172,15 @@ def run(argv, logs, cwd=None):
         seconds = time.monotonic() - t
         stop.set()
         sampler.join()
+        now = os.times()
+        by_name = {}
+        for name, used in cpu.values():
+            by_name.setdefault(name, [0, 0.0])
+            by_name[name][0] += 1
+            by_name[name][1] += used
+        CPU.clear()
+        CPU.update({"total": usage.ru_utime + usage.ru_stime, "processes": by_name,
+                    "this process": now.user + now.system - own.user - own.system})
     if os.waitstatus_to_exitcode(status) != 0:
         print(err_path.read_text()[-3000:], file=sys.stderr)
         raise SystemExit(f"{argv[0]} failed with {os.waitstatus_to_exitcode(status)}")

@@ -19,6 +19,11 @@ starts (the sum of their PSS, sampled every 100 ms):
    of the full archive: reports/s (the reports in the archive / wall-clock seconds), peak
    memory.  Where the command does not exist yet, "reparse: not available".
 
+The CPU seconds of every process of the bare and the full crawl (sampled with the memory),
+and the mirror's server (it serves from this script's process), are printed beside the CPU
+the full/bare target leaves: cores × bare seconds / 0.5.  Where the full crawl needs more
+than that, no crawl on this machine can meet the target, whatever it waits on.
+
 Targets: reparse with two workers ≥ 1.6 × one worker; crawl peak memory < 400 MB, and flat
 from 1,000 to 10,000 reports (at most 15% more); full/bare rate ≥ 0.5.
 
@@ -41,8 +46,8 @@ import time
 
 sys.path[:0] = [str(pathlib.Path(__file__).resolve().parent)]
 
-from bench_crawl import (BIN, ENV, MIRROR, PEAK_PARTS, TEMPLATES, bare_crawl, full_crawl, generate, run,  # noqa: E402
-                         template_page, write_registry)
+from bench_crawl import (BIN, CPU, ENV, MIRROR, PEAK_PARTS, TEMPLATES, bare_crawl, full_crawl, generate,  # noqa: E402
+                         run, template_page, write_registry)
 
 SITES = 20
 PDF = MIRROR / "js_hongze/uploadfiles/2025/02/2025021410352867.pdf"
@@ -116,14 +121,15 @@ def crawl(n, tmp, bare=False):
         starts = write_registry(work / "sites.toml", base, SITES)
         if bare:
             seconds, peak, got = bare_crawl(work, starts)
-            out["bare"] = {"reports": got, "seconds": seconds, "reports_per_s": got / seconds, "peak_mb": peak}
+            out["bare"] = {"reports": got, "seconds": seconds, "reports_per_s": got / seconds, "peak_mb": peak,
+                           "cpu": cpu_figures()}
             say(f"bare crawl of {n}: {got} reports in {seconds:.1f} s")
         db = work / "archive" / "archive.db"
         seconds, peak, _ = full_crawl(work / "sites.toml", db, work / "full")
         got = count_reports(db)
         status = dict(query(db, "select coalesce(parse_status, '?'), count(*) from reports group by 1"))
         out["full"] = {"reports": got, "seconds": seconds, "reports_per_s": got / seconds, "peak_mb": peak,
-                       "peak_parts": peak_parts(), "parse_status": status}
+                       "peak_parts": peak_parts(), "parse_status": status, "cpu": cpu_figures()}
         say(f"full crawl of {n}: {got} reports ({', '.join(f'{v} {k}' for k, v in status.items())}) "
             f"in {seconds:.1f} s, peak {peak:.0f} MB")
         if got != n:
@@ -132,6 +138,42 @@ def crawl(n, tmp, bare=False):
         server.shutdown()
         server.server_close()
     return out, db
+
+
+def cpu_figures():
+    """The last run's CPU seconds: by process (as last sampled), their sum, the kernel's total
+    for the command's reaped processes, and the mirror's server (this process)."""
+    by = {name: [count, round(seconds, 1)] for name, (count, seconds) in CPU["processes"].items()}
+    return {"processes": by, "sum": sum(v[1] for v in by.values()), "total": CPU["total"],
+            "server": CPU["this process"]}
+
+
+_ROLES = (("(fork)", "parse workers"), ("forkserver", "fork server"), ("resource_tracker", "resource tracker"),
+          ("crawler.archiver", "archiver"), ("ogi-archive crawl", "crawl"), ("ogi-archive reparse", "reparse"),
+          ("scrapy runspider", "Scrapy"))
+
+
+def role(name):
+    """A process's part in a run, from its command line."""
+    return next((r for pattern, r in _ROLES if pattern in name), name[:40])
+
+
+def cpu_rows(f):
+    """Where the CPU went, and how much of it the full/bare target leaves: the target wants the
+    full crawl done in bare seconds / target, and the machine has cores × that many CPU seconds."""
+    big, cores = f["crawl_full"], f["cores"]
+    bare, full = big["bare"], big["full"]
+    allowed = cores * bare["seconds"] / TARGETS["full_bare"]
+    used = full["cpu"]["sum"] + full["cpu"]["server"]
+    rows = [("CPU, bare crawl", f"{bare['cpu']['sum'] + bare['cpu']['server']:.0f} s "
+             f"(Scrapy {bare['cpu']['sum']:.0f}, mirror server {bare['cpu']['server']:.0f})", "", None),
+            ("CPU, full crawl", f"{used:.0f} s in {full['seconds']:.0f} s on {cores} cores", "", None)]
+    for name, (count, seconds) in sorted(full["cpu"]["processes"].items(), key=lambda kv: -kv[1][1]):
+        rows.append((f"  {role(name)}", f"{seconds:.0f} s" + (f" ({count} processes)" if count > 1 else ""), "", None))
+    rows.append(("  mirror server (this process)", f"{full['cpu']['server']:.0f} s", "", None))
+    rows.append((f"  CPU the target leaves on {cores} cores", f"{allowed:.0f} s ({cores} × {bare['seconds']:.0f} s "
+                 f"/ {TARGETS['full_bare']})", "", None))
+    return rows
 
 
 def sizes(db):
@@ -175,6 +217,7 @@ def verdicts(f):
                  f"≤ +{TARGETS['crawl_memory_growth']:.0%}", f["crawl_memory_growth"] <= TARGETS["crawl_memory_growth"]))
     rows.append((f"full / bare rate, {n:,}", f"{f['full_bare']:.2f}", f"≥ {TARGETS['full_bare']}",
                  f["full_bare"] >= TARGETS["full_bare"]))
+    rows += cpu_rows(f)
     s = f["sizes"]
     rows.append(("archive per report: SQLite", f"{s['sqlite_per_report'] / 1024:.1f} KB", "", None))
     rows.append(("archive per report: WARC", f"{s['warc_per_report'] / 1024:.1f} KB ({s['warc_files']} files)"
@@ -236,7 +279,7 @@ def main():
     runs += [(f"reparse, {w} worker(s)", r) for w, r in (f["reparse"] or {}).items()]
     print("the processes at each run's peak of memory (MB, PSS):")
     for label, r in runs:
-        print(f"  {label}: " + "; ".join(f"{k}{f' ×{c}' if c > 1 else ''} {mb:.0f}" for k, (c, mb) in r["peak_parts"].items()))
+        print(f"  {label}: " + "; ".join(f"{role(k)}{f' ×{c}' if c > 1 else ''} {mb:.0f}" for k, (c, mb) in r["peak_parts"].items()))
 
 
 if __name__ == "__main__":
