@@ -123,7 +123,8 @@ def tree_memory(root, parts=None, cpu=None):
             if cpu is not None:
                 with open(f"/proc/{pid}/stat") as f:
                     fields = f.read().rsplit(")", 1)[1].split()
-                cpu[pid] = (name, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+                known = cpu.get(pid, (name,))[0]  # the name read while it could be (an exiting process has no command line)
+                cpu[pid] = (known if name == str(pid) else name, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
             with open(f"/proc/{pid}/smaps_rollup") as f:
                 kb = next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
         except (OSError, StopIteration):
@@ -140,10 +141,10 @@ def tree_memory(root, parts=None, cpu=None):
 
 # the processes of the last run() at its peak of memory: [(name, MB)]
 PEAK_PARTS = []
-# the CPU seconds of the last run(): "total", the command and every process it started (from
-# the kernel's account of the command's reaped descendants), "processes", each process's as last
-# sampled ({name: [count, seconds]}), and "this process", the benchmark's own (the mirror's
-# server, where it serves from this process, and the sampling)
+# the CPU seconds of the last run(): "processes", each process's as last sampled, every 100 ms
+# ({name: [count, seconds]}: what a process spent after its last sample is missed), and "this
+# process", the benchmark's own (the mirror's server, where it serves from this process, and the
+# sampling)
 CPU = {}
 
 
@@ -179,7 +180,7 @@ def run(argv, logs, cwd=None):
             by_name[name][0] += 1
             by_name[name][1] += used
         CPU.clear()
-        CPU.update({"total": usage.ru_utime + usage.ru_stime, "processes": by_name,
+        CPU.update({"processes": by_name,
                     "this process": now.user + now.system - own.user - own.system})
     if os.waitstatus_to_exitcode(status) != 0:
         print(err_path.read_text()[-3000:], file=sys.stderr)

@@ -22,7 +22,9 @@ starts (the sum of their PSS, sampled every 100 ms):
 The CPU seconds of every process of the bare and the full crawl (sampled with the memory),
 and the mirror's server (it serves from this script's process), are printed beside the CPU
 the full/bare target leaves: cores × bare seconds / 0.5.  Where the full crawl needs more
-than that, no crawl on this machine can meet the target, whatever it waits on.
+than that, no crawl on this machine can meet the target, whatever it waits on.  Then the CPU
+each kind of document costs to parse (and pdfium's own part of the PDF's), and what the
+target leaves a PDF once the rest of the crawl has had the CPU it took.
 
 Targets: reparse with two workers ≥ 1.6 × one worker; crawl peak memory < 400 MB, and flat
 from 1,000 to 10,000 reports (at most 15% more); full/bare rate ≥ 0.5.
@@ -141,11 +143,10 @@ def crawl(n, tmp, bare=False):
 
 
 def cpu_figures():
-    """The last run's CPU seconds: by process (as last sampled), their sum, the kernel's total
-    for the command's reaped processes, and the mirror's server (this process)."""
+    """The last run's CPU seconds: by process (as last sampled), their sum, and the mirror's
+    server (this process)."""
     by = {name: [count, round(seconds, 1)] for name, (count, seconds) in CPU["processes"].items()}
-    return {"processes": by, "sum": sum(v[1] for v in by.values()), "total": CPU["total"],
-            "server": CPU["this process"]}
+    return {"processes": by, "sum": sum(v[1] for v in by.values()), "server": CPU["this process"]}
 
 
 _ROLES = (("(fork)", "parse workers"), ("forkserver", "fork server"), ("resource_tracker", "resource tracker"),
@@ -156,6 +157,41 @@ _ROLES = (("(fork)", "parse workers"), ("forkserver", "fork server"), ("resource
 def role(name):
     """A process's part in a run, from its command line."""
     return next((r for pattern, r in _ROLES if pattern in name), name[:40])
+
+
+def parse_costs():
+    """Milliseconds of CPU (the best of 5, in this process) to parse each kind of document the
+    mirror serves, and pdfium's own share of the PDF: opening it and each page with its text."""
+    import pypdfium2
+
+    from pipelines.report import parse_for_archive, warm_up
+
+    warm_up()
+    html = [t.read_text(encoding="utf-8") for t in TEMPLATES]
+    docs = {"HTML report page": ([template_page(html, 0, r, "测试报告").encode() for r in range(len(html))], "text/html"),
+            "page linking the PDF": ([PDF_PAGE.read_bytes()], "text/html"), "PDF": ([PDF.read_bytes()], "application/pdf")}
+
+    def best(work):
+        times = []
+        for _ in range(5):
+            t = time.process_time()
+            work()
+            times.append(time.process_time() - t)
+        return min(times) * 1000
+
+    out = {kind: best(lambda: [parse_for_archive(b, content_type=ct, url="http://127.0.0.1/a") for b in bodies])
+           / len(bodies) for kind, (bodies, ct) in docs.items()}
+
+    def pdfium_pages():
+        pdf = pypdfium2.PdfDocument(PDF.read_bytes())
+        for i in range(len(pdf)):
+            page = pdf[i]
+            page.get_textpage().close()
+            page.close()
+        pdf.close()
+
+    out["pdfium alone, the PDF"] = best(pdfium_pages)
+    return out
 
 
 def cpu_rows(f):
@@ -173,6 +209,16 @@ def cpu_rows(f):
     rows.append(("  mirror server (this process)", f"{full['cpu']['server']:.0f} s", "", None))
     rows.append((f"  CPU the target leaves on {cores} cores", f"{allowed:.0f} s ({cores} × {bare['seconds']:.0f} s "
                  f"/ {TARGETS['full_bare']})", "", None))
+    costs = f.get("parse_ms")
+    if costs:
+        workers = sum(s for name, (_, s) in full["cpu"]["processes"].items() if role(name) == "parse workers")
+        n_pdf = f["reports"] - f["reports"] // 2
+        left = allowed - (used - workers) - (f["reports"] // 2) * costs["HTML report page"] / 1000 \
+            - n_pdf * costs["page linking the PDF"] / 1000
+        for kind, ms in costs.items():
+            rows.append((f"  parse: {kind}", f"{ms:.1f} ms", "", None))
+        rows.append(("  a PDF's parse, the target leaves", f"{max(left, 0) / n_pdf * 1000:.1f} ms (after the rest "
+                     f"of the crawl, as measured)", "", None))
     return rows
 
 
@@ -255,6 +301,7 @@ def main():
         f["crawl_memory_growth"] = big["full"]["peak_mb"] / f["crawl_small"]["full"]["peak_mb"] - 1
         f["full_bare"] = big["full"]["reports_per_s"] / big["bare"]["reports_per_s"]
         f["sizes"] = sizes(db)
+        f["parse_ms"] = parse_costs()
         if reparse_available():
             f["reparse"] = {str(w): reparse(db, tmp, w) for w in (1, 2)}
             f["reparse_speedup"] = f["reparse"]["2"]["reports_per_s"] / f["reparse"]["1"]["reports_per_s"]
