@@ -143,6 +143,12 @@ def test_a_files_bytes_are_never_decoded_as_text_in_the_crawl(path, content_type
     assert not_a_document(response) is None
     if isinstance(response, TextResponse):
         assert response._cached_ubody is None and response._cached_selector is None
+    # a file linked straight from a list is read by the report callback as bytes, not as a page
+    from crawler.spiders.families import GenericSpider
+
+    as_page = GenericSpider.as_page(response)
+    assert not isinstance(as_page, TextResponse) and as_page.body == body
+    assert GenericSpider.as_page(TextResponse("http://127.0.0.1/a", body="<p>年报</p>".encode())).text == "<p>年报</p>"
     # an HTML page still has its charset read, and an empty or scripted answer is still caught
     page = "<html><head><meta charset=utf-8></head><body><script>go()</script></body></html>".encode("gbk")
     assert not_a_document(TextResponse("http://127.0.0.1/a.pdf", body=page))[0] == "challenge"

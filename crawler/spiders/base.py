@@ -393,14 +393,20 @@ class ReportSpider(scrapy.Spider):
     @staticmethod
     def as_page(response):
         """``response`` as an HTML response when its bytes are a page or text, whatever its
-        content type (application/json, octet-stream…); a binary one as it is."""
-        from scrapy.http import HtmlResponse
+        content type (application/json, octet-stream…); a file (a PDF, a Word file…) as a
+        binary response, whatever its content type, so that nothing decodes its bytes as text
+        (Scrapy makes a PDF a TextResponse, and its text would be a charset detector's guess)."""
+        from scrapy.http import HtmlResponse, Response
 
         from pipelines.document import sniff_kind
 
-        if isinstance(response, HtmlResponse) or sniff_kind(response.body[:4096]) not in ("html", "text"):
-            return response
-        return response.replace(cls=HtmlResponse)
+        if sniff_kind(response.body[:4096]) not in ("html", "text"):
+            if type(response) is Response:
+                return response
+            return Response(response.url, status=response.status, headers=response.headers, body=response.body,
+                            flags=response.flags, request=response.request, certificate=response.certificate,
+                            ip_address=response.ip_address, protocol=response.protocol)
+        return response if isinstance(response, HtmlResponse) else response.replace(cls=HtmlResponse)
 
     def parse(self, response, depth=0):
         response = self.as_page(response)
