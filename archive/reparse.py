@@ -214,7 +214,7 @@ def compare(db, report, parsed):
             "status_after": parsed.get("parse_status", "ok")}, bool(rows_differ or fields_changed)
 
 
-def _keep_previous(db, rid):
+def keep_previous(db, rid):
     """The current parse's cells and checks copied, under its parse id, into the
     ``_previous`` tables; returns that parse id (None if it has none)."""
     row = db.execute("select id from parses where report_id = ? and current = 1", [rid]).fetchone()
@@ -238,7 +238,7 @@ def _write(db, reparse_id, done, totals):
                 totals["errors"] += 1
             if parsed is None:
                 continue
-            previous = _keep_previous(db, report["id"])
+            previous = keep_previous(db, report["id"])
             pid = write_parse(db, report["id"], parsed, version=report["version"] or 1,
                               capture_id=report["capture_id"], reparse_id=reparse_id)
             cells_changed = change["cells_added"] + change["cells_removed"] + change["cells_changed"]

@@ -183,13 +183,17 @@ def save_agency(db, parsed):
     }, verb="insert or replace")
 
 
-def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None, run_id=None):
-    """Archive the report found at ``url``: 'new', 'changed' (a new version), 'unchanged' or
-    'copy' (a big5-gateway copy, or the same bytes as a report of the site at another URL).
+def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None, run_id=None, parse_anew=False):
+    """Archive the report found at ``url``: 'new', 'changed' (a new version, or with
+    ``parse_anew`` a new parse of the same bytes), 'unchanged' or 'copy' (a big5-gateway
+    copy, or the same bytes as a report of the site at another URL).
 
     Nothing is overwritten: each distinct content is a row of ``report_versions``
     holding its capture and its whole parse; ``reports`` and its sections, cells
-    and checks show the latest version.
+    and checks show the latest version.  ``parse_anew``: the page was fetched again for
+    what goes with it (its page images, some of which failed before), so an unchanged
+    page whose parse now differs gets that parse, as a re-parse would write it (the
+    previous cells and checks kept in ``cells_previous`` and ``checks_previous``).
     """
     rid = report_id(site_id, url)
     existing = _get(db, "reports", "id", rid)
@@ -202,6 +206,8 @@ def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None, run_
         return "copy"
     if existing and existing["sha256"] == sha:
         mark_seen(db, [rid], url=url, run_id=run_id)
+        if parse_anew and _parse_again(db, existing, capture_id, parsed):
+            return "changed"
         return "unchanged"
     if not existing:
         same = db.execute("select id from reports where site_id = ? and sha256 = ? limit 1", [site_id, sha]).fetchone()
@@ -233,6 +239,21 @@ def save_report(db, site_id, url, capture_id, sha, parsed, list_title=None, run_
     return "changed" if existing else "new"
 
 
+def _parse_again(db, report, capture_id, parsed):
+    """A new parse of a report whose page is unchanged, written where it differs from the
+    current one; the report then names this run's capture of the page (its images are
+    this run's).  Whether it was written."""
+    from .reparse import compare, keep_previous
+
+    _, differs = compare(db, report, parsed)
+    if not differs:
+        return False
+    keep_previous(db, report["id"])
+    db.execute("update reports set capture_id = ? where id = ?", [capture_id, report["id"]])
+    write_parse(db, report["id"], parsed, version=report["version"] or 1, capture_id=capture_id, update_report=True)
+    return True
+
+
 def parse_row(parsed):
     """The report row's columns that a parse gives (the rest say where and when it was found)."""
     checks = parsed.get("checks", [])
@@ -248,14 +269,15 @@ def parse_row(parsed):
     return row
 
 
-def write_parse(db, rid, parsed, version, capture_id, reparse_id=None):
+def write_parse(db, rid, parsed, version, capture_id, reparse_id=None, update_report=False):
     """Write a parse as the report's current one: its fields on the report row (by a
-    re-parse; a crawl has just written the row), its sections, cells and checks, and a
-    row of ``parses`` naming the parser that made it.  Returns the parse's id."""
+    re-parse, or with ``update_report``; a crawl has just written the row), its sections,
+    cells and checks, and a row of ``parses`` naming the parser that made it.  Returns the
+    parse's id."""
     from pipelines import parser_version
 
     row = parse_row(parsed)
-    if reparse_id is not None:
+    if reparse_id is not None or update_report:
         db.execute("update reports set " + ", ".join(f"[{k}] = ?" for k in row) + " where id = ?",
                    [*row.values(), rid])
         db.execute("update report_versions set parse_status = ?, n_cells = ?, n_checks_failed = ? "

@@ -299,21 +299,23 @@ def write_batch(db, batch, run_id):
                 if failing:
                     resolve_failures(db, item["site_id"], item["urls"], run_id=run_id)
                 continue
+            fetched = {item["url"], item.get("asked_url") or item["url"]}
             for image in item.get("images") or ():  # a report's page images: captures of their own
                 if image is not None:
                     save_capture(db, {**image, "run_id": run_id})
+                    fetched.add(image["url"])
                     counts[ch]["captures"] += 1
             cap_id, sha = save_capture(db, {**item, "run_id": run_id})
             note_document(db, item, cap_id)
             if failing:
-                resolve_failures(db, item["site_id"], {item["url"], item.get("asked_url") or item["url"]},
-                                 run_id=run_id)
+                resolve_failures(db, item["site_id"], fetched, run_id=run_id)
             counts[ch]["captures"] += 1
             if role == "report":
                 # a report published as an attachment is known by the page that announces it
                 parsed = item.get("parsed") or {}
                 result = save_report(db, item["site_id"], item.get("page_url") or item["url"], cap_id, sha,
-                                     parsed, list_title=item.get("list_title"), run_id=run_id)
+                                     parsed, list_title=item.get("list_title"), run_id=run_id,
+                                     parse_anew=bool(item.get("parse_anew")))
                 counts[ch][f"reports_{result}"] += 1
                 status = parsed.get("parse_status")
                 if status in ("needs_ocr", "too_large"):

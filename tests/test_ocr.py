@@ -4,6 +4,8 @@ a sans and a serif CJK font, clean and made to look scanned: nearly every cell r
 every wrong cell marked uncertain."""
 import io
 
+import json
+
 import pytest
 
 from ocr_pages import FONTS_MISSING, SANS, SERIF, fonts_present, image_bytes, known_values, render_report, scanned
@@ -272,13 +274,13 @@ def picture_site(tmp_path_factory):
 FAST = ("-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=0")
 
 
-def _crawl(registry, db, **env):
+def _crawl(registry, db, rc=0, **env):
     import os
 
     from conftest import ogi
 
     proc = ogi("crawl", "--sites", registry, "--db", db, *FAST, env={**os.environ, **env})
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == rc, proc.stdout + proc.stderr
     return proc
 
 
@@ -303,6 +305,51 @@ def test_a_crawl_reads_an_image_only_report_by_ocr(picture_site, tmp_path):
     assert all(c["uncertain"] for k, c in got.items() if k not in expected or abs(c["value"] - expected[k]) > 1e-9)
     assert all(c["confidence"] is not None for c in cells)
     assert "read by OCR: 1" in proc.stdout
+
+
+@pytest.mark.ocr
+@needs_ocr_extra
+@needs_fonts
+def test_a_page_image_that_failed_is_fetched_again_with_its_report_next_run(picture_site, tmp_path):
+    """The second page image fails (HTTP 500): the report is archived from the first, the
+    failure recorded.  The next run asks for the report again with every image, and the
+    report, its page unchanged, gets the parse of both pages (the first parse's cells kept in
+    cells_previous).  The run after that asks for neither."""
+    from urllib.parse import urlsplit
+
+    from conftest import rows
+
+    registry, expected, server = picture_site
+    db, image = tmp_path / "archive.db", "/u/2024/01/p2.jpg"
+    server.behaviours["fail"] = {image: 500}
+    try:
+        _crawl(registry, db, rc=3)  # a site with a failed fetch: the run says so
+    finally:
+        del server.behaviours["fail"]
+    [first] = rows(db, "select * from reports")
+    assert [f["fetch_role"] for f in rows(db, "select * from fetch_failures where resolved_at is null")] == ["image"]
+    assert any("image 2 of the page" in w for w in json.loads(first["warnings"]))
+    assert first["n_cells"] < 0.99 * len(expected)
+
+    asked = len(server.requests)
+    proc = _crawl(registry, db)
+    again = [p for _, p, _ in server.requests[asked:]]
+    assert again.count(image) == 1 and again.count(urlsplit(first["url"]).path) == 1, again
+    [report] = rows(db, "select * from reports")
+    assert report["sha256"] == first["sha256"] and report["version"] == first["version"]  # the same page
+    assert report["n_cells"] >= 0.99 * len(expected), report["warnings"]
+    assert not any("image 2 of the page" in w for w in json.loads(report["warnings"]))
+    assert rows(db, "select count(*) n from fetch_failures where resolved_at is null")[0]["n"] == 0
+    parses = rows(db, "select * from parses where report_id = ? order by id", report["id"])
+    assert [p["current"] for p in parses] == [0, 1] and parses[1]["n_cells"] == report["n_cells"]
+    kept = rows(db, "select count(*) n from cells_previous where parse_id = ?", parses[0]["id"])[0]["n"]
+    assert kept == first["n_cells"]
+    assert "1 changed" in proc.stdout, proc.stdout
+
+    asked = len(server.requests)
+    _crawl(registry, db)
+    assert image not in [p for _, p, _ in server.requests[asked:]]
+    assert len(rows(db, "select * from parses where report_id = ?", report["id"])) == 2
 
 
 @pytest.mark.ocr

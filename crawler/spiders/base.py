@@ -228,12 +228,19 @@ class ReportSpider(scrapy.Spider):
             client.release()
 
     def retry_request(self, failure):
-        """A request for a URL that failed in an earlier run, made as it was made then."""
+        """A request for a URL that failed in an earlier run, made as it was made then.  A page
+        image that failed is asked for again with its report: the report page, and every image
+        of it, read anew (``ogi_images_retry``: the archive parses it again even where the
+        page's own bytes have not changed)."""
+        asked = failure.get("request") or {}
+        if failure["fetch_role"] == "image" and asked.get("page_url"):
+            listing = asked.get("listing") or {"list_title": None, "list_date": None}
+            return scrapy.Request(asked["page_url"], callback=self.parse_report, errback=self.failed, priority=100,
+                                  cb_kwargs={"listing": listing, "depth": 0}, meta={"ogi_images_retry": True})
         callback = {"list": self.parse, "report": self.parse_report, "attachment": self.parse_attachment}.get(
             failure["fetch_role"])
         if callback is None:
             return None
-        asked = failure.get("request") or {}
         depth = asked.get("depth") if isinstance(asked.get("depth"), int) else 0
         if failure["fetch_role"] == "list":
             kwargs = {"depth": depth}
@@ -621,6 +628,8 @@ class ReportSpider(scrapy.Spider):
         else:
             images = self.page_images(response, listing)
             report = self.capture(response, role="report", **listing)
+            if response.meta.get("ogi_images_retry"):
+                report["parse_anew"] = True
             if images:  # a report of page images: they are fetched, in order, and go with it
                 yield self.next_image(report, images, [])
             else:
@@ -667,7 +676,8 @@ class ReportSpider(scrapy.Spider):
         (the parse says which image is missing); the report goes on with the others."""
         kw = failure.request.cb_kwargs
         item = self.failed(failure)
-        item["request"] = {"page_url": kw["report"]["url"]}  # (not the report's bytes)
+        report = kw["report"]  # (not the report's bytes: where it is, and how its list named it)
+        item["request"] = {"page_url": report["url"], "listing": {k: report.get(k) for k in ("list_title", "list_date")}}
         yield item
         yield self.next_image(kw["report"], kw["todo"], kw["got"] + [None])
 
