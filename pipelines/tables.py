@@ -35,7 +35,9 @@ REVIEW_HEADER_NAMES = {k.key: k.printed for k in F.REVIEW_COLUMNS}
 # nearest the end of the label wins.
 CONTEXT_STARTS = [
     ("active", re.compile(r"第二十条|^[一二][、.．]主动公开政府信息情况")),
-    ("requests", re.compile(r"本年新收|申请人情况|^[二三][、.．]收到和处理政府信息公开申请")),
+    # the rows that only the requests table has start it too: a page of a flipbook or a PDF
+    # may begin with 结转下年度继续办理 (its header on the page before)
+    ("requests", re.compile(r"本年新收|上年结转|结转下年度|申请人情况|^[二三][、.．]收到和处理政府信息公开申请")),
     ("review", re.compile(r"结果维持|^[三四][、.．].{0,16}行政复议")),
     (None, re.compile(r"^[四五六][、.．](?:政府信息公开工作)?(?:存在的?主要问题|存在问题|其他需要报告)")),
 ]

@@ -1,6 +1,8 @@
 """The table reader on small inputs of every shape it must read."""
 import os
 
+import pytest
+
 from pipelines.checks import run_checks
 from pipelines.document import load_document
 from pipelines.report import parse_bytes
@@ -208,3 +210,38 @@ def test_pdftotext_layout_with_wrapped_labels_and_group_labels_beside_rows():
     assert [got[(r, "total")] for r in ("new_received", "denied_third_party", "unable_unclear",
                                         "other_no_correction", "total_processed")] == [11, 1, 0, 1, 12]
     assert all(c["ok"] for c in report["checks"])
+
+
+# A page of a flipbook or of a split PDF that starts inside the requests table: its header and
+# its heading are on the page before, the first thing printed is a row only that table has.
+@pytest.mark.parametrize("text,ctype", [
+    ("P. 9\n四、结转下年度继续办理 0 1 0 0 0 0 1\n四、政府信息公开行政复议、行政诉讼情况\n", "text/plain"),
+    ("P. 9\n四、結轉下年度繼續辦理　　0  1  0  0  0  0  1\n四、政府信息公開行政復議、行政訴訟情況\n", "text/plain"),
+    ("四、结转下年度继续办理\n\n0\n\n1\n\n0\n\n0\n\n0\n\n0\n\n1\n\n五、存在的主要问题及改进情况\n", "text/plain"),
+    ("| 四、结转下年度继续办理 | 0 | 1 | 0 | 0 | 0 | 0 | 1 |\n", "text/markdown"),
+], ids=["one-line", "traditional-wide-spaces", "cell-per-line", "pipe"])
+def test_a_page_that_starts_with_a_requests_row_is_read(text, ctype):
+    report = parse_bytes(text.encode(), content_type=ctype)
+    got = {c["column"]: c["value"] for c in report["cells"] if c["table"] == "requests" and c["row"] == "carried_forward"}
+    assert [got.get(c) for c in ORDER] == [0, 1, 0, 0, 0, 0, 1]
+
+
+def test_a_page_that_starts_with_the_carried_over_row_reads_the_rows_after_it():
+    text = "P. 8\n二、上年结转政府信息公开申请数量　　1  0  0  0  0  0  1\n三、本年度办理结果\n（一）予以公开 2 0 0 0 0 0 2\n"
+    got = cells_of(text)
+    assert got[("carried_over", "natural_person")] == 1 and got[("granted", "total")] == 2
+
+
+def test_a_headless_row_that_does_not_add_up_is_flagged():
+    # with no header on the page the columns are the template's: a row whose 总计 is not the sum
+    # of the six before it (a printed order other than the template's, or a misprint) is doubted
+    report = parse_bytes("四、结转下年度继续办理 2 0 0 0 0 0 3\n".encode(), content_type="text/plain")
+    row = [c for c in report["cells"] if c["row"] == "carried_forward"]
+    assert row and all(c["uncertain"] for c in row)
+
+
+def test_the_rows_named_in_prose_start_no_table():
+    text = ("某某镇2020年政府信息公开工作年度报告\n一、总体情况\n2020年，某某镇共收到政府信息公开申请3件，办结1件，"
+            "结转下年度继续办理2件。上年结转1件。\n二、主动公开政府信息情况\n")
+    report = parse_bytes(text.encode(), content_type="text/plain")
+    assert not [c for c in report["cells"] if c["table"] == "requests" and not c["uncertain"]]
