@@ -1,7 +1,7 @@
 """Publication metadata: title, report year, agency, source, published_at (with where it came from)."""
 import re
 
-from .dates import find_dates, labelled_page_date, parse_date, url_date
+from .dates import find_dates, labelled_page_date, parse_date, unlabelled_page_date, url_date
 from .script import to_simplified
 from .tables import squash
 
@@ -220,7 +220,7 @@ def date_candidates(doc, text, url=None, list_date=None, last_modified=None):
     for key in ("发文日期", "公开日期", "发布日期", "成文日期", "生成日期"):
         add("catalog", doc.catalog.get(key))
     head = _near_title(doc, text)
-    page = labelled_page_date(head) or labelled_page_date(to_simplified(head))
+    page = labelled_page_date(head) or labelled_page_date(to_simplified(head)) or unlabelled_page_date(head)
     if page:
         found.append({"from": "page", "value": page, "raw": page})
     add("list", list_date)
