@@ -180,9 +180,20 @@ def _glued_tokens(line):
         yield "label", line[at:]
 
 
+def _table_run_together(line):
+    """A long line holding a table: three of the tables' header words, or two printed one
+    right after the other (a header row glued: 信息内容本年新制作数量…; prose names them apart)."""
+    if len(line) <= 300:
+        return False
+    found = list(_TABLE_HEADER_WORDS.finditer(to_simplified(line)))
+    if len({m.group(0) for m in found}) >= 3:
+        return True
+    return any(b.start() - a.end() <= 2 and a.group(0) != b.group(0) for a, b in zip(found, found[1:]))
+
+
 def _line_tokens(line):
     """A text line: a label, a value, or ``label n n n`` (PDF text, flattened tables)."""
-    if len(line) > 300 and len(set(_TABLE_HEADER_WORDS.findall(line))) >= 3:
+    if _table_run_together(line):
         yield from _glued_tokens(line)
         return
     if "(" in line or "（" in line:  # 22（其中修订 16 件）

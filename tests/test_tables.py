@@ -245,3 +245,24 @@ def test_the_rows_named_in_prose_start_no_table():
             "结转下年度继续办理2件。上年结转1件。\n二、主动公开政府信息情况\n")
     report = parse_bytes(text.encode(), content_type="text/plain")
     assert not [c for c in report["cells"] if c["table"] == "requests" and not c["uncertain"]]
+
+
+_PROSE = "，认真贯彻落实《条例》和上级工作部署要求，依法、及时、准确地公开了相关政府信息，推进政府信息公开工作深入开展。" * 6
+
+
+@pytest.mark.parametrize("header", [
+    "信息内容本年新制作数量本年新公开数量对外公开总数量",
+    "信息内容 本年新制作数量 本年新公开数量 对外公开总数量",
+    "信息內容本年新製作數量本年新公開數量對外公開總數量",
+], ids=["glued", "spaced", "traditional"])
+def test_a_flattened_page_cut_after_table_2s_header_reads_its_glued_rows(header):
+    # the whole page on one line, cut before table 3: only two of the header words are there
+    line = "某某开发区2019年政府信息公开工作年度报告" + _PROSE + "二、主动公开政府信息情况第二十条第(一)项" + header + "规章555规范性文件141414第"
+    got = cells_of(line, "active")
+    assert [got[("regulations", c)] for c in ("made", "published", "total_published")] == [5, 5, 5]
+    assert not any(k[0] == "normative_documents" for k in got)  # 14/14/14 or 14/1/414 …: not guessed
+
+
+def test_prose_naming_two_rows_apart_is_not_a_flattened_table():
+    line = "某某镇2020年政府信息公开工作年度报告" + _PROSE + "全年本年新收申请5件，上年结转2件，均已办结" + _PROSE
+    assert cells_of(line) == {}
