@@ -35,6 +35,8 @@ def find_title(doc):
     # the first lines of the body: a title may wrap over two or three lines
     lines = [re.sub(r"^(?:标题|名称|题目|信息名称)[:：]", "", squash(r.text)) for r in doc.rows[:15]]
     lines = [_off_breadcrumb(line) or "" for line in lines]
+    # a page flattened to one line starts with its title, the body glued after it
+    lines = [_GLUED_TITLE.sub(r"\1", line) if len(line) > 80 else line for line in lines]
     for j, line in enumerate(lines):
         if not re.search(r"(报告|報告|年报|年報)$", line) or not TITLE_RE.search(to_simplified("".join(lines[max(0, j - 2): j + 1]))):
             continue
@@ -52,6 +54,13 @@ def find_title(doc):
         if TITLE_RE.search(to_simplified(c)):
             return c
     return candidates[0] if candidates else None
+
+
+# the title at the start of a long line, before the body glued to it: no sentence punctuation
+# in it, and the year and 报告/年报 that end a report title
+_GLUED_TITLE = re.compile(r"^(?!现将|現將|现予|現予|根据|根據|按照|依据|依據|本)([^，,。；;：:《》“”\s]{2,60}?(?:19|20)\d\d年度?"
+                          r"[^，,。；;：:《》“”\s]{0,20}?(?:报告|報告|年报|年報))"
+                          r"(?=\1|[一1][、.．]|(?:19|20)\d\d年|根据|根據|按照|依据|依據|本年度|本报告|本報告|为|為).+$", re.S)
 
 
 # a viewer's page marker before the title: "Page 8 - 威海市…", "第3页-…"
@@ -198,7 +207,11 @@ def find_source(doc, text):
         if doc.catalog.get(label):
             return doc.catalog[label]
     m = _SOURCE.search(_near_title(doc, text))
-    return m.group(1) if m else None
+    # a source the page prints in brackets, 来源: (川汇区人民政府): the name without them
+    return _ENCLOSED.sub(r"\1", m.group(1)) if m else None
+
+
+_ENCLOSED = re.compile(r"^[（(【\[]([^（()）【】\[\]]+)[)）】\]]$")
 
 
 def date_candidates(doc, text, url=None, list_date=None, last_modified=None):
