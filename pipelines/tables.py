@@ -191,6 +191,11 @@ def _table_run_together(line):
     return any(b.start() - a.end() <= 2 and a.group(0) != b.group(0) for a, b in zip(found, found[1:]))
 
 
+def _unclosed_bracket(text):
+    """Whether ``text`` ends inside a bracket: one opened and not closed after it."""
+    return max(text.rfind("("), text.rfind("（")) > max(text.rfind(")"), text.rfind("）"))
+
+
 def _line_tokens(line):
     """A text line: a label, a value, or ``label n n n`` (PDF text, flattened tables)."""
     if _table_run_together(line):
@@ -215,6 +220,11 @@ def _line_tokens(line):
             return
         if m.group("label"):
             yield "label", m.group("label")
+        if m.start("nums") == len(label) and _unclosed_bracket(label):
+            # 采购项目数量（指202…: digits glued inside a note whose bracket is still open are the
+            # note's (a year, a date), not cells
+            yield "label", line
+            return
         if len(parts) == 1 and label and m.start("nums") == len(label) and parts[0].isdigit() and len(parts[0]) > 1:
             # 规章000: the cells of a row copied out of a table without their boundaries
             yield "value", Value(parts[0], int(parts[0]), glued=True)
@@ -451,6 +461,12 @@ def _read_active(gs, out):
         if row is None or (columns is None and not declared):
             out.warnings.append(f"active: values {[v.raw for v in g.values]} after {g.label[-30:]!r} not placed")
             continue
+        if _SUBTABLE_START.search(_after_row_label(g.label, dict(ACTIVE_ROWS)[row])):
+            # 行政事业性收费 | (blank) 第二十条第（九）项 信息内容 | 采购项目数量…: a sub-table's header
+            # stands between the row and these values, which are not the row's
+            out.warnings.append(f"active.{row}: values {[v.raw for v in g.values]} come after the next "
+                                f"sub-table's header, not the row's: not placed")
+            continue
         taken.add(row)
         named = {c: h for _, c, _, h in columns or ()}
         cols = [c for _, c, _, _ in columns or ()]
@@ -490,6 +506,13 @@ def _read_active(gs, out):
                     uncertain=uncertain)
         if row in ("procurement", "other_services"):
             out.shapes.add("2019")
+
+
+def _after_row_label(label, pattern):
+    """The label text after the row's own label (its last match, bracketed notes left out)."""
+    text = _NOTE.sub("", label)
+    ends = [m.end() for m in pattern.finditer(text)]
+    return text[ends[-1]:] if ends else ""
 
 
 def unglue(values, n, total_last=False, rows=1):

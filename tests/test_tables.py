@@ -266,3 +266,43 @@ def test_a_flattened_page_cut_after_table_2s_header_reads_its_glued_rows(header)
 def test_prose_naming_two_rows_apart_is_not_a_flattened_table():
     line = "某某镇2020年政府信息公开工作年度报告" + _PROSE + "全年本年新收申请5件，上年结转2件，均已办结" + _PROSE
     assert cells_of(line) == {}
+
+
+_FEES_THEN_PROCUREMENT = {
+    "pipe": ("第二十条第（八）项 | |\n信息内容 | 上一年项目数量 | 本年增/减 |\n行政事业性收费 | | |\n第二十条第（九）项 | |\n"
+             "信息内容 | 采购项目数量 | 采购总金额 |\n3 | 50 |\n", "text/markdown"),
+    "cell-per-line": ("第二十条第(八)项\n\n信息内容\n\n上一年项目数量\n\n本年增/减\n\n行政事业性收费\n\n第二十条第(九)项\n\n信息内容\n\n"
+                      "采购项目数量\n\n采购总金额\n\n3\n\n50\n", "text/plain"),
+    "traditional": ("第二十條第（八）項 | |\n信息內容 | 上一年項目數量 | 本年增/減 |\n行政事業性收費 | | |\n第二十條第（九）項 | |\n"
+                    "信息內容 | 採購項目數量 | 採購總金額 |\n3 | 50 |\n", "text/markdown"),
+}
+
+
+@pytest.mark.parametrize("name", list(_FEES_THEN_PROCUREMENT))
+def test_values_after_the_next_sub_tables_header_are_not_the_blank_rows(name):
+    # 行政事业性收费 printed blank, then 第二十条第（九）项's header and figures whose row label is missing:
+    # the figures are not the fees row's
+    text, ctype = _FEES_THEN_PROCUREMENT[name]
+    report = parse_bytes(text.encode(), content_type=ctype)
+    assert not [c for c in report["cells"] if c["row"] == "fees"]
+
+
+@pytest.mark.parametrize("tail", ["采购项目数量(指202", "采购项目数量（指2020年", "採購項目數量(指2020年1", "本年增/减(减用负值表示,如-8"])
+def test_digits_glued_inside_an_open_note_are_the_notes(tail):
+    # a capture cut inside a header's note: its year is no cell of the row above
+    text = ("第二十条第(八)项 | |\n信息内容 | 上一年项目数量 | 本年增/减 |\n行政事业性收费 | | |\n第二十条第(九)项 | |\n"
+            "信息内容 | " + tail)
+    report = parse_bytes(text.encode(), content_type="text/markdown")
+    assert not [c for c in report["cells"] if c["table"] == "active"]
+
+
+def test_a_wrapped_note_with_spaced_figures_still_gives_its_row():
+    # pdftotext wraps a long label inside its note; the figures after a space are the row's
+    text = "第二十条第（一）项\n信息内容 本年新制作数量 本年新公开数量 对外公开总数量\n规范性文件（指各行政机关印发的 3 3 12\n有正式文号的文件）\n"
+    got = cells_of(text, "active")
+    assert [got.get(("normative_documents", c)) for c in ("made", "published", "total_published")] == [3, 3, 12]
+
+
+def test_a_row_cut_inside_its_own_note_gives_no_cells():
+    text = "第二十条第（八）项\n信息内容 上一年项目数量 本年增/减\n行政事业性收费（指202"
+    assert not [k for k in cells_of(text, "active") if k[0] == "fees"]
