@@ -139,6 +139,20 @@ def unlabelled_page_date(text, lines=25):
     return None
 
 
+# a date that bounds a period (统计期限自2020年1月1日起至2020年12月31日止): no signature's date
+_PERIOD_BEFORE = re.compile(r"(?:至|到|起至|~|～|—|-)\s*$")
+_PERIOD_AFTER = re.compile(r"^\s*(?:止|起|至|到|~|～|—)")
+
+
+def signature_date(tail):
+    """The last date in ``tail`` (the end of a report, where it is signed) that bounds no
+    period; None if there is none."""
+    for value, start, end in reversed(find_dates(tail)):
+        if not _PERIOD_BEFORE.search(tail[max(0, start - 3): start]) and not _PERIOD_AFTER.match(tail[end: end + 3]):
+            return value, start, end
+    return None
+
+
 def url_date(url):
     """The date in a URL: TRS ``t20210125_…``, ``/202101/``+``t…``, Hanweb ``art/2018/2/28/``."""
     m = re.search(r"/t((?:19|20)\d\d)(\d\d)(\d\d)_\d+", url or "")

@@ -1,7 +1,7 @@
 """Publication metadata: title, report year, agency, source, published_at (with where it came from)."""
 import re
 
-from .dates import find_dates, labelled_page_date, parse_date, unlabelled_page_date, url_date
+from .dates import labelled_page_date, parse_date, signature_date, unlabelled_page_date, url_date
 from .script import to_simplified
 from .tables import squash
 
@@ -242,9 +242,9 @@ def date_candidates(doc, text, url=None, list_date=None, last_modified=None):
         if value:
             found.append({"from": "url", "value": value, "raw": url})
     tail = text[-600:]
-    dates = find_dates(tail)
-    if dates:
-        found.append({"from": "signature", "value": dates[-1][0], "raw": tail[dates[-1][1]:dates[-1][2]]})
+    signed = signature_date(tail)
+    if signed:
+        found.append({"from": "signature", "value": signed[0], "raw": tail[signed[1]:signed[2]]})
     for key in ("CreationDate", "ModDate"):  # PDF document information
         value = parse_date(doc.meta.get(key)) if doc.kind == "pdf" and doc.meta.get(key) else None
         if value:

@@ -1,6 +1,6 @@
 import pytest
 
-from pipelines.dates import labelled_page_date, parse_date, unlabelled_page_date, url_date
+from pipelines.dates import labelled_page_date, parse_date, signature_date, unlabelled_page_date, url_date
 
 
 @pytest.mark.parametrize("raw,iso", [
@@ -53,3 +53,15 @@ def test_url_date(url, iso):
 ])
 def test_an_unlabelled_date_is_taken_only_beside_page_chrome(head, iso):
     assert unlabelled_page_date(head) == iso
+
+
+@pytest.mark.parametrize("tail,iso", [
+    ("本报告所列数据的统计期限自2020年1月1日起至2020年12月31日。本年度报告电子版可以从门户网站下载。", None),
+    ("统计时限为2021年1月1日至2021年12月31日止", None),
+    ("数据统计期间：2022年1月1日—2022年12月31日", None),
+    ("统计期限自2020年1月1日起至2020年12月31日。\n\n某某局\n2021年1月20日", "2021-01-20"),
+    ("某某镇人民政府\n二〇二一年一月二十日", "2021-01-20"),
+])
+def test_a_signature_date_is_no_bound_of_a_period(tail, iso):
+    found = signature_date(tail)
+    assert (found[0] if found else None) == iso
