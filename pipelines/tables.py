@@ -211,6 +211,10 @@ def _line_tokens(line):
         yield "value", Value(line)
         return
     m = _SPLIT_LINE.match(line)
+    if m and m.group("nums") and m.group("label") and m.start("nums") == len(m.group("label")) \
+            and is_blank(m.group("nums")):
+        yield "label", line  # 本年增/ (减 on the next line): a mark glued to a word is the word's
+        return
     if m and m.group("nums"):
         parts = m.group("nums").split()
         label = m.group("label") or ""
@@ -635,6 +639,12 @@ def _read_requests(gs, out):
         uncertain = ambiguous or len(values) != len(columns)
         if len(values) != len(columns):
             out.warnings.append(f"requests.{row}: {len(values)} values for {len(columns)} columns: "
+                                f"the row marked uncertain")
+        elif columns[-1] == "total" and values[-1].number is None and any(v.number is not None for v in values):
+            # figures that stop before the 总计 a row always prints (一、本年新收… | 0 | |||||||: one
+            # figure in a merged cell, or a row cut short): which columns they stand in is not known
+            uncertain = True
+            out.warnings.append(f"requests.{row}: its 总计 is blank while other cells have figures: "
                                 f"the row marked uncertain")
         for col, v in zip(columns, values):
             out.add("requests", row, col, v, label=label, header=REQUEST_HEADER_NAMES[col], uncertain=uncertain)

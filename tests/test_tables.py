@@ -306,3 +306,36 @@ def test_a_wrapped_note_with_spaced_figures_still_gives_its_row():
 def test_a_row_cut_inside_its_own_note_gives_no_cells():
     text = "第二十条第（八）项\n信息内容 上一年项目数量 本年增/减\n行政事业性收费（指202"
     assert not [k for k in cells_of(text, "active") if k[0] == "fees"]
+
+
+@pytest.mark.parametrize("text,ctype", [
+    ("三、收到和处理政府信息公开申请情况\n| 申请人情况 |\n| 自然人 | 商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他 | 总计 |\n"
+     "| 一、本年新收政府信息公开申请数量 | 0 | ||||||||\n", "text/markdown"),
+    ("三、收到和處理政府信息公開申請情況\n| 申請人情況 |\n| 自然人 | 商業企業 | 科研機構 | 社會公益組織 | 法律服務機構 | 其他 | 總計 |\n"
+     "| 一、本年新收政府信息公開申請數量 | 3 | | | | | | |\n", "text/markdown"),
+    ("三、收到和处理政府信息公开申请情况\n申请人情况\n自然人\n商业企业\n科研机构\n社会公益组织\n法律服务机构\n其他\n总计\n"
+     "一、本年新收政府信息公开申请数量\n2\n1\n-\n-\n-\n-\n-\n", "text/plain"),
+])
+def test_a_requests_row_whose_total_is_blank_is_doubted(text, ctype):
+    # figures that stop before the 总计: one figure in a merged cell, or a row cut short
+    report = parse_bytes(text.encode(), content_type=ctype)
+    row = [c for c in report["cells"] if c["table"] == "requests" and c["row"] == "new_received"]
+    assert row and all(c["uncertain"] for c in row)
+
+
+def test_a_requests_row_with_blank_organisations_and_a_total_is_not_doubted():
+    text = ("三、收到和处理政府信息公开申请情况\n| 申请人情况 |\n| 自然人 | 商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他 | 总计 |\n"
+            "| 一、本年新收政府信息公开申请数量 | 3 | - | - | - | - | - | 3 |\n")
+    row = [c for c in parse_bytes(text.encode(), content_type="text/markdown")["cells"] if c["row"] == "new_received"]
+    assert {c["column"]: c["value"] for c in row} == {"natural_person": 3, "total": 3}
+    assert not any(c["uncertain"] for c in row)
+
+
+@pytest.mark.parametrize("split", ["本年增/\n\n处理决定数量", "本年增/\n减\n处理决定数量", "本年增—\n减\n处理决定数量"])
+def test_a_header_cut_after_its_slash_is_no_blank_cell(split):
+    text = ("第二十条第(五)项\n\n信息内容\n\n上一年项目数量\n\n" + split + "\n\n行政许可\n\n1\n\n0\n\n5\n\n"
+            "其他对外管理服务事项\n\n2\n\n1\n\n7\n")
+    report = parse_bytes(text.encode(), content_type="text/plain")
+    assert not [w for w in report["warnings"] if w.startswith("active")]
+    got = {(c["row"], c["column"]): c["value"] for c in report["cells"]}
+    assert [got[("licensing", c)] for c in ("previous_count", "change", "decisions")] == [1, 0, 5]
