@@ -112,8 +112,9 @@ def agency_from_title(title):
     t = to_simplified(squash(title))
     t = re.sub(r"（[^）]*版）|\([^)]*版\)", "", t)
     t = re.sub(r"^关于", "", t)
-    t = re.sub(r"(?:19|20)\d\d年度?|[〇零○一二三四五六七八九]{4}年度?", "", t)
-    m = re.match(r"^(.*?)(?:本机关|本单位)?(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度报告|年报)", t)
+    # the year leaves a space, not a join: 左贡县人民政府2021年度信息公开年度报告 is no 政府信息公开 report
+    t = re.sub(r"(?:19|20)\d\d年度?|[〇零○一二三四五六七八九]{4}年度?", " ", t)
+    m = re.match(r"^(.*?)(?:本机关|本单位)?\s*(?:政府信息公开|政务公开|信息公开)(?:工作)?\s*(?:年度报告|年报)", t)
     name = (m.group(1) if m else "").strip("的 ")
     return name or None
 
