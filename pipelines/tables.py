@@ -150,7 +150,8 @@ _BRACKETED = re.compile(r"[（(][^)）]*[)）]")
 # the words of the tables' headers: a long line holding several of them is a table run together
 _TABLE_HEADER_WORDS = re.compile(r"申请人情况|自然人|商业企业|结果维持|结果纠正|尚未审结|直接起诉|复议后起诉|信息内容|"
                                  r"本年制发件数|本年新制作数量|本年新收|上年结转|处理决定数")
-_GLUED_RUN = re.compile(r"(?<![\d.,])((?:(?<=[\s\u4e00-\u9fff)）])[+\-])?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|(?<=[\s\u4e00-\u9fff)）\d])[-—/](?=\s|$|[\u4e00-\u9fff（(]))"
+_GLUED_RUN = re.compile(r"(?<![\d.,])((?:(?<=[\s\u4e00-\u9fff)）”’」』\"])[+\-])?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|"
+                        r"(?<=[\s\u4e00-\u9fff)）”’」』\"\d])[-—/](?=\s|$|[\u4e00-\u9fff（(]))"
                         r"(?=([.、．](?=\D))?)")
 
 
