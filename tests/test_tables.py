@@ -339,3 +339,62 @@ def test_a_header_cut_after_its_slash_is_no_blank_cell(split):
     assert not [w for w in report["warnings"] if w.startswith("active")]
     got = {(c["row"], c["column"]): c["value"] for c in report["cells"]}
     assert [got[("licensing", c)] for c in ("previous_count", "change", "decisions")] == [1, 0, 5]
+
+
+_BAR_HEAD = ("三、收到和处理政府信息公开申请情况\n申请人情况 |\n自然人 |\n商业企业 |\n科研机构 |\n社会公益组织 |\n法律服务机构 |\n其他 |\n"
+             "总计 |\n")
+
+
+@pytest.mark.parametrize("row,want", [
+    # each cell closed by ' |': a lone '|' is a cell left empty
+    ("一、本年新收政府信息公开申请数量 |\n|\n|\n|\n|\n|\n|\n4 |\n", {"total": 4}),
+    ("一、本年新收政府信息公开申请数量 |\n4 |\n|\n|\n|\n|\n|\n4 |\n", {"natural_person": 4, "total": 4}),
+    ("一、本年新收政府信息公开申请数量 |\n3 |\n1 |\n|\n|\n|\n|\n4 |\n", {"natural_person": 3, "business": 1, "total": 4}),
+    ("一、本年新收政府信息公開申請數量 |\n|\n|\n|\n|\n|\n|\n４ |\n", {"total": 4}),
+])
+def test_a_lone_bar_between_bar_closed_cells_is_an_empty_cell(row, want):
+    text = _BAR_HEAD + row + "二、上年结转政府信息公开申请数量 |\n0 |\n0 |\n0 |\n0 |\n0 |\n0 |\n0 |\n"
+    report = parse_bytes(text.encode(), content_type="text/markdown")
+    got = {c["column"]: c["value"] for c in report["cells"] if c["row"] == "new_received"}
+    assert got == want
+    assert not any(c["uncertain"] for c in report["cells"] if c["row"] == "new_received")
+
+
+def test_a_lone_bar_opening_a_row_is_no_cell():
+    # '|' before a label opens the row (a converter's row marker), and a figure's cells stay put
+    text = ("二、主动公开政府信息情况\n|\n第二十条第(一)项 | |||\n|\n信息内容 |\n本年制发件数 |\n本年废止件数 |\n现行有效件数 |\n"
+            "|\n规章 |\n0 |\n0 |\n|\n|\n行政规范性文件 |\n5 |\n1 |\n8 |\n|\n第二十条第(五)项 | |||\n")
+    report = parse_bytes(text.encode(), content_type="text/markdown")
+    got = {(c["row"], c["column"]): c["value"] for c in report["cells"]}
+    assert got == {("regulations", "made"): 0, ("regulations", "repealed"): 0,
+                   ("normative_documents", "made"): 5, ("normative_documents", "repealed"): 1,
+                   ("normative_documents", "valid"): 8}
+    assert not [w for w in report["warnings"] if w.startswith("active")]
+
+
+@pytest.mark.parametrize("label", ["3.危及“三安全一稳定”", "3.危及「三安全一稳定」", '3.危及"三安全一稳定"', "3.危及‘三安全一稳定’"])
+def test_a_blank_mark_after_a_closing_quote_is_a_blank_cell(label):
+    # a flattened table: the row's first blank '-' stands right after the label's closing quote
+    line = ("一、本年新收政府信息公开申请数量0 - - - - - 0二、上年结转政府信息公开申请数量- - - - - - 0三、本年度办理结果（一）予以公开"
+            "- - - - - - 0（三）不予公开1.属于国家秘密- - - - - - 02.其他法律行政法规禁止公开- - - - - - 0" + label +
+            "- - - - - - 04.保护第三方合法权益- - - - - - 0")
+    text = ("某某县人民政府2023年政府信息公开工作年度报告\n" + _PROSE +
+            "三、收到和处理政府信息公开申请情况申请人情况自然人商业企业科研机构社会公益组织法律服务机构其他总计" + line)
+    report = parse_bytes(text.encode(), content_type="text/plain")
+    row = {c["column"]: (c["value"], c["uncertain"]) for c in report["cells"] if c["row"] == "denied_security"}
+    assert row == {"total": (0, False)}
+
+
+@pytest.mark.parametrize("pad", [4, 9])
+def test_a_layout_table_printing_only_its_total_puts_it_under_total(pad):
+    # pdftotext -layout of a table whose rows print only 总计 (the six applicant cells blank)
+    sp = " " * pad
+    orgs = " " * 43 + sp.join(["商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他"])
+    at = len(orgs) + pad
+    top = (" " * 33 + "自然人" + sp + "法人或其他组织").ljust(at) + "总计"
+    rows = "".join(label.ljust(at) + " " + str(n) + "\n" for label, n in
+                   [("一、本年新收政府信息公开", 5), ("二、上年结转政府信息公开", 1), ("四、结转下年度继续办理", 2)])
+    text = "三、收到和处理政府信息公开申请情况\n" + top + "\n" + orgs + "\n" + rows
+    report = parse_bytes(text.encode(), content_type="text/plain")
+    got = {(c["row"], c["column"]): c["value"] for c in report["cells"] if c["table"] == "requests"}
+    assert got == {("new_received", "total"): 5, ("carried_over", "total"): 1, ("carried_forward", "total"): 2}
