@@ -119,6 +119,40 @@ def labelled_page_date(text):
     return None
 
 
+# page chrome printed on the line of an unlabelled publication date, right after it:
+# "2022年01月18日来源:1", "2021-01-29 浏览次数:12", "2020-05-06 字号:大 中 小"
+_CHROME_AFTER_DATE = re.compile(r"\s*(?:信息来源|来源|來源|作者|浏览|瀏覽|点击|點擊|阅读|閱讀|访问|訪問|字体|字體|字号|字號|"
+                                r"打印|分享|发布机构|發布機構)")
+
+
+def unlabelled_page_date(text, lines=25):
+    """A date without a label that opens a short line of page chrome (来源, 浏览次数, 字号 … after
+    it), in the first ``lines`` lines of ``text``; None if none does.  A date opening a line of
+    prose (2021年1月1日至12月31日…) has no chrome after it and is not taken."""
+    for line in (text or "").splitlines()[:lines]:
+        line = line.strip()
+        if len(line) > 80:
+            continue
+        found = find_dates(line)
+        if found and found[0][1] == 0 and _CHROME_AFTER_DATE.match(line[found[0][2]:]):
+            return found[0][0]
+    return None
+
+
+# a date that bounds a period (统计期限自2020年1月1日起至2020年12月31日止): no signature's date
+_PERIOD_BEFORE = re.compile(r"(?:至|到|起至|~|～|—|-)\s*$")
+_PERIOD_AFTER = re.compile(r"^\s*(?:止|起|至|到|~|～|—)")
+
+
+def signature_date(tail):
+    """The last date in ``tail`` (the end of a report, where it is signed) that bounds no
+    period; None if there is none."""
+    for value, start, end in reversed(find_dates(tail)):
+        if not _PERIOD_BEFORE.search(tail[max(0, start - 3): start]) and not _PERIOD_AFTER.match(tail[end: end + 3]):
+            return value, start, end
+    return None
+
+
 def url_date(url):
     """The date in a URL: TRS ``t20210125_…``, ``/202101/``+``t…``, Hanweb ``art/2018/2/28/``."""
     m = re.search(r"/t((?:19|20)\d\d)(\d\d)(\d\d)_\d+", url or "")

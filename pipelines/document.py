@@ -417,14 +417,43 @@ _PIPE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 _NUMBERISH = re.compile(r"^[+\-]?\d[\d.,，]*(?:[（(][^)）]*[)）])?\s*(?:件|条|个|项|万元|亿元|元)?$|^[-—/／]$")
 
 
+_BAR_ENDED_FIGURE = re.compile(r"^\S.*\s\|$")
+
+
+def _bar_ended_cells(lines):
+    """True when a text writes each table cell on its own line closed by ' |' (``0 |``), so
+    that a line holding a lone ``|`` is a cell left empty; False where figures stand alone on
+    their lines and a lone ``|`` between them is only the separator (``0`` / ``|`` / ``0``)."""
+    closed = bare = 0
+    for raw in lines[:3000]:
+        t = raw.strip()
+        if _BAR_ENDED_FIGURE.match(t) and _NUMBERISH.match(t[:-1].strip()):
+            closed += 1
+        elif t and _NUMBERISH.match(t):
+            bare += 1
+    return closed >= 5 and bare * 5 < closed
+
+
+def _next_is_bar_cell(lines, i):
+    """Whether the next line is a cell too (a lone ``|`` or ``0 |``): a lone ``|`` before a
+    label opens the label's row, it is no cell."""
+    for raw in lines[i + 1:]:
+        t = raw.strip()
+        if t:
+            return t == "|" or bool(_BAR_ENDED_FIGURE.match(t) and _NUMBERISH.match(t[:-1].strip()))
+    return False
+
+
 def text_rows(lines):
     """Rows from lines of text: pipe and tab-separated lines are table rows, others lines.
 
     Where a text puts one cell on each line with no blank lines between them, a
-    blank line between two cells of a table is an empty cell, and is kept as one.
+    blank line between two cells of a table is an empty cell, and is kept as one;
+    so is a lone ``|`` where every cell is closed by one (``0 |``).
     """
     lines = _join_broken_pipe_rows(list(lines))
     single_spaced = _single_spaced(lines)
+    bar_cells = _bar_ended_cells(lines)
     aligned = aligned_rows(lines)
     rows = []
     for i, raw in enumerate(lines):
@@ -442,6 +471,10 @@ def text_rows(lines):
                 rows.append(Row([""]))
             continue
         if PAGE_NUMBER.match(line) or _PIPE_SEPARATOR.match(line):
+            continue
+        if line == "|" and bar_cells and rows and (rows[-1].grid or rows[-1].cells == [""]) \
+                and _next_is_bar_cell(lines, i):
+            rows.append(Row([""]))
             continue
         cells = pipe_cells(line)
         if cells is not None:
@@ -488,7 +521,7 @@ def _display(line):
 
 
 def _aligned(lines, wide):
-    out, block, gap, header = {}, [], 0, []
+    out, block, gap, header, ends = {}, [], 0, [], []
     for i, raw in enumerate(lines):
         line = raw.expandtabs(8).rstrip()
         if PAGE_NUMBER.match(line):  # "- 2 -" between a table's rows at a page break
@@ -499,19 +532,20 @@ def _aligned(lines, wide):
         if m:
             spans = [(v.start(1), v.end(1), v.group(1)) for v in _LAYOUT_VALUES.finditer(line, m.start("values"))]
             block.append((i, (m.group("label") or "").strip(), spans))
+            ends.append(m.end("label") if m.group("label") else 0)
             gap = 0
             continue
         gap += 1
         # rows left blank, wrapped labels and group labels may stand between a block's rows;
         # a header line (words apart) starts the next table
         if gap > 6 or not line.strip() or _SPACED_WORDS.search(line):
-            out.update(_block_cells(block, header))
+            out.update(_block_cells(block, header, ends))
             if block:
                 header = []
-            block, gap = [], 0
+            block, gap, ends = [], 0, []
         if not block:
             header = (header + [line])[-6:]  # the lines above a block: its header, maybe
-    out.update(_block_cells(block, header))
+    out.update(_block_cells(block, header, ends))
     return out
 
 
@@ -539,7 +573,7 @@ def _layout_header_columns(header, start):
     return sorted(columns, key=lambda w: w[2])
 
 
-def _block_cells(block, header=()):
+def _block_cells(block, header=(), label_ends=()):
     if not block:
         return {}
     intervals = sorted((a, b) for _, _, spans in block for a, b, _ in spans)
@@ -550,7 +584,12 @@ def _block_cells(block, header=()):
         else:
             columns.append([a, b])
     widest = max(len(spans) for _, _, spans in block)
-    heads = _layout_header_columns(header, columns[0][0]) if header else []
+    start = columns[0][0]
+    if len(columns) == 1 and any(label_ends):
+        # every figure in one column (a table printing only its 总计): the header's columns are
+        # read from where the labels end, not from where that one column begins
+        start = max(label_ends) + 1
+    heads = _layout_header_columns(header, start) if header else []
     if len(heads) > widest and len(heads) >= len(columns) and (len(block) >= 3 or len(heads) >= 5):
         # more columns in the header than numbers in any row: each number goes under its header
         # (a one-row table, the review table's fifteen, needs a header of five columns or more)

@@ -1,7 +1,7 @@
 """Publication metadata: title, report year, agency, source, published_at (with where it came from)."""
 import re
 
-from .dates import find_dates, labelled_page_date, parse_date, url_date
+from .dates import labelled_page_date, parse_date, signature_date, unlabelled_page_date, url_date
 from .script import to_simplified
 from .tables import squash
 
@@ -35,6 +35,8 @@ def find_title(doc):
     # the first lines of the body: a title may wrap over two or three lines
     lines = [re.sub(r"^(?:标题|名称|题目|信息名称)[:：]", "", squash(r.text)) for r in doc.rows[:15]]
     lines = [_off_breadcrumb(line) or "" for line in lines]
+    # a page flattened to one line starts with its title, the body glued after it
+    lines = [_GLUED_TITLE.sub(r"\1", line) if len(line) > 80 else line for line in lines]
     for j, line in enumerate(lines):
         if not re.search(r"(报告|報告|年报|年報)$", line) or not TITLE_RE.search(to_simplified("".join(lines[max(0, j - 2): j + 1]))):
             continue
@@ -52,6 +54,13 @@ def find_title(doc):
         if TITLE_RE.search(to_simplified(c)):
             return c
     return candidates[0] if candidates else None
+
+
+# the title at the start of a long line, before the body glued to it: no sentence punctuation
+# in it, and the year and 报告/年报 that end a report title
+_GLUED_TITLE = re.compile(r"^(?!现将|現將|现予|現予|根据|根據|按照|依据|依據|本)([^，,。；;：:《》“”\s]{2,60}?(?:19|20)\d\d年度?"
+                          r"[^，,。；;：:《》“”\s]{0,20}?(?:报告|報告|年报|年報))"
+                          r"(?=\1|[一1][、.．]|(?:19|20)\d\d年|根据|根據|按照|依据|依據|本年度|本报告|本報告|为|為).+$", re.S)
 
 
 # a viewer's page marker before the title: "Page 8 - 威海市…", "第3页-…"
@@ -103,8 +112,9 @@ def agency_from_title(title):
     t = to_simplified(squash(title))
     t = re.sub(r"（[^）]*版）|\([^)]*版\)", "", t)
     t = re.sub(r"^关于", "", t)
-    t = re.sub(r"(?:19|20)\d\d年度?|[〇零○一二三四五六七八九]{4}年度?", "", t)
-    m = re.match(r"^(.*?)(?:本机关|本单位)?(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度报告|年报)", t)
+    # the year leaves a space, not a join: 左贡县人民政府2021年度信息公开年度报告 is no 政府信息公开 report
+    t = re.sub(r"(?:19|20)\d\d年度?|[〇零○一二三四五六七八九]{4}年度?", " ", t)
+    m = re.match(r"^(.*?)(?:本机关|本单位)?\s*(?:政府信息公开|政务公开|信息公开)(?:工作)?\s*(?:年度报告|年报)", t)
     name = (m.group(1) if m else "").strip("的 ")
     return name or None
 
@@ -198,7 +208,11 @@ def find_source(doc, text):
         if doc.catalog.get(label):
             return doc.catalog[label]
     m = _SOURCE.search(_near_title(doc, text))
-    return m.group(1) if m else None
+    # a source the page prints in brackets, 来源: (川汇区人民政府): the name without them
+    return _ENCLOSED.sub(r"\1", m.group(1)) if m else None
+
+
+_ENCLOSED = re.compile(r"^[（(【\[]([^（()）【】\[\]]+)[)）】\]]$")
 
 
 def date_candidates(doc, text, url=None, list_date=None, last_modified=None):
@@ -220,7 +234,7 @@ def date_candidates(doc, text, url=None, list_date=None, last_modified=None):
     for key in ("发文日期", "公开日期", "发布日期", "成文日期", "生成日期"):
         add("catalog", doc.catalog.get(key))
     head = _near_title(doc, text)
-    page = labelled_page_date(head) or labelled_page_date(to_simplified(head))
+    page = labelled_page_date(head) or labelled_page_date(to_simplified(head)) or unlabelled_page_date(head)
     if page:
         found.append({"from": "page", "value": page, "raw": page})
     add("list", list_date)
@@ -229,9 +243,9 @@ def date_candidates(doc, text, url=None, list_date=None, last_modified=None):
         if value:
             found.append({"from": "url", "value": value, "raw": url})
     tail = text[-600:]
-    dates = find_dates(tail)
-    if dates:
-        found.append({"from": "signature", "value": dates[-1][0], "raw": tail[dates[-1][1]:dates[-1][2]]})
+    signed = signature_date(tail)
+    if signed:
+        found.append({"from": "signature", "value": signed[0], "raw": tail[signed[1]:signed[2]]})
     for key in ("CreationDate", "ModDate"):  # PDF document information
         value = parse_date(doc.meta.get(key)) if doc.kind == "pdf" and doc.meta.get(key) else None
         if value:

@@ -35,7 +35,9 @@ REVIEW_HEADER_NAMES = {k.key: k.printed for k in F.REVIEW_COLUMNS}
 # nearest the end of the label wins.
 CONTEXT_STARTS = [
     ("active", re.compile(r"第二十条|^[一二][、.．]主动公开政府信息情况")),
-    ("requests", re.compile(r"本年新收|申请人情况|^[二三][、.．]收到和处理政府信息公开申请")),
+    # the rows that only the requests table has start it too: a page of a flipbook or a PDF
+    # may begin with 结转下年度继续办理 (its header on the page before)
+    ("requests", re.compile(r"本年新收|上年结转|结转下年度|申请人情况|^[二三][、.．]收到和处理政府信息公开申请")),
     ("review", re.compile(r"结果维持|^[三四][、.．].{0,16}行政复议")),
     (None, re.compile(r"^[四五六][、.．](?:政府信息公开工作)?(?:存在的?主要问题|存在问题|其他需要报告)")),
 ]
@@ -148,7 +150,8 @@ _BRACKETED = re.compile(r"[（(][^)）]*[)）]")
 # the words of the tables' headers: a long line holding several of them is a table run together
 _TABLE_HEADER_WORDS = re.compile(r"申请人情况|自然人|商业企业|结果维持|结果纠正|尚未审结|直接起诉|复议后起诉|信息内容|"
                                  r"本年制发件数|本年新制作数量|本年新收|上年结转|处理决定数")
-_GLUED_RUN = re.compile(r"(?<![\d.,])((?:(?<=[\s\u4e00-\u9fff)）])[+\-])?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|(?<=[\s\u4e00-\u9fff)）\d])[-—/](?=\s|$|[\u4e00-\u9fff（(]))"
+_GLUED_RUN = re.compile(r"(?<![\d.,])((?:(?<=[\s\u4e00-\u9fff)）”’」』\"])[+\-])?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|"
+                        r"(?<=[\s\u4e00-\u9fff)）”’」』\"\d])[-—/](?=\s|$|[\u4e00-\u9fff（(]))"
                         r"(?=([.、．](?=\D))?)")
 
 
@@ -178,9 +181,25 @@ def _glued_tokens(line):
         yield "label", line[at:]
 
 
+def _table_run_together(line):
+    """A long line holding a table: three of the tables' header words, or two printed one
+    right after the other (a header row glued: 信息内容本年新制作数量…; prose names them apart)."""
+    if len(line) <= 300:
+        return False
+    found = list(_TABLE_HEADER_WORDS.finditer(to_simplified(line)))
+    if len({m.group(0) for m in found}) >= 3:
+        return True
+    return any(b.start() - a.end() <= 2 and a.group(0) != b.group(0) for a, b in zip(found, found[1:]))
+
+
+def _unclosed_bracket(text):
+    """Whether ``text`` ends inside a bracket: one opened and not closed after it."""
+    return max(text.rfind("("), text.rfind("（")) > max(text.rfind(")"), text.rfind("）"))
+
+
 def _line_tokens(line):
     """A text line: a label, a value, or ``label n n n`` (PDF text, flattened tables)."""
-    if len(line) > 300 and len(set(_TABLE_HEADER_WORDS.findall(line))) >= 3:
+    if _table_run_together(line):
         yield from _glued_tokens(line)
         return
     if "(" in line or "（" in line:  # 22（其中修订 16 件）
@@ -193,6 +212,10 @@ def _line_tokens(line):
         yield "value", Value(line)
         return
     m = _SPLIT_LINE.match(line)
+    if m and m.group("nums") and m.group("label") and m.start("nums") == len(m.group("label")) \
+            and is_blank(m.group("nums")):
+        yield "label", line  # 本年增/ (减 on the next line): a mark glued to a word is the word's
+        return
     if m and m.group("nums"):
         parts = m.group("nums").split()
         label = m.group("label") or ""
@@ -202,6 +225,11 @@ def _line_tokens(line):
             return
         if m.group("label"):
             yield "label", m.group("label")
+        if m.start("nums") == len(label) and _unclosed_bracket(label):
+            # 采购项目数量（指202…: digits glued inside a note whose bracket is still open are the
+            # note's (a year, a date), not cells
+            yield "label", line
+            return
         if len(parts) == 1 and label and m.start("nums") == len(label) and parts[0].isdigit() and len(parts[0]) > 1:
             # 规章000: the cells of a row copied out of a table without their boundaries
             yield "value", Value(parts[0], int(parts[0]), glued=True)
@@ -438,6 +466,12 @@ def _read_active(gs, out):
         if row is None or (columns is None and not declared):
             out.warnings.append(f"active: values {[v.raw for v in g.values]} after {g.label[-30:]!r} not placed")
             continue
+        if _SUBTABLE_START.search(_after_row_label(g.label, dict(ACTIVE_ROWS)[row])):
+            # 行政事业性收费 | (blank) 第二十条第（九）项 信息内容 | 采购项目数量…: a sub-table's header
+            # stands between the row and these values, which are not the row's
+            out.warnings.append(f"active.{row}: values {[v.raw for v in g.values]} come after the next "
+                                f"sub-table's header, not the row's: not placed")
+            continue
         taken.add(row)
         named = {c: h for _, c, _, h in columns or ()}
         cols = [c for _, c, _, _ in columns or ()]
@@ -477,6 +511,13 @@ def _read_active(gs, out):
                     uncertain=uncertain)
         if row in ("procurement", "other_services"):
             out.shapes.add("2019")
+
+
+def _after_row_label(label, pattern):
+    """The label text after the row's own label (its last match, bracketed notes left out)."""
+    text = _NOTE.sub("", label)
+    ends = [m.end() for m in pattern.finditer(text)]
+    return text[ends[-1]:] if ends else ""
 
 
 def unglue(values, n, total_last=False, rows=1):
@@ -599,6 +640,12 @@ def _read_requests(gs, out):
         uncertain = ambiguous or len(values) != len(columns)
         if len(values) != len(columns):
             out.warnings.append(f"requests.{row}: {len(values)} values for {len(columns)} columns: "
+                                f"the row marked uncertain")
+        elif columns[-1] == "total" and values[-1].number is None and any(v.number is not None for v in values):
+            # figures that stop before the 总计 a row always prints (一、本年新收… | 0 | |||||||: one
+            # figure in a merged cell, or a row cut short): which columns they stand in is not known
+            uncertain = True
+            out.warnings.append(f"requests.{row}: its 总计 is blank while other cells have figures: "
                                 f"the row marked uncertain")
         for col, v in zip(columns, values):
             out.add("requests", row, col, v, label=label, header=REQUEST_HEADER_NAMES[col], uncertain=uncertain)

@@ -51,8 +51,8 @@ class Figures:
 
 def figures(case):
     """The Figures of an expected.json case with national tables, or None."""
-    if case.get("format_version") not in F.FORMATS or not case.get("cells"):
-        return None
+    if case.get("format_version") not in F.FORMATS or not case.get("cells") or not case.get("report_year"):
+        return None  # (a capture that prints no year gives no title to print its figures under)
     agency = case.get("agency")
     agency = agency[0] if isinstance(agency, list) else agency
     return Figures(case["file"], case["format_version"], case["report_year"], agency or "某某县人民政府",

@@ -1,6 +1,6 @@
 import pytest
 
-from pipelines.dates import labelled_page_date, parse_date, url_date
+from pipelines.dates import labelled_page_date, parse_date, signature_date, unlabelled_page_date, url_date
 
 
 @pytest.mark.parametrize("raw,iso", [
@@ -39,3 +39,29 @@ def test_labelled_page_date_needs_its_label():
 ])
 def test_url_date(url, iso):
     assert url_date(url) == iso
+
+
+@pytest.mark.parametrize("head,iso", [
+    ("2021年迎宾路街道政府信息公开工作年度报告\n迎宾路街道办事处\n2022年01月18日来源:1\n[字体: ] 打印", "2022-01-18"),
+    ("某某镇2020年政府信息公开工作年度报告\n2021-01-29 浏览次数：35\n", "2021-01-29"),
+    ("某某鎮2020年政府信息公開工作年度報告\n2021年01月29日　來源：某某鎮\n", "2021-01-29"),
+    ("某某镇2020年政府信息公开工作年度报告\n2021/1/29 14:05 字号：大 中 小\n", "2021-01-29T14:05:00+08:00"),
+    # a date opening prose or a statistics period is no publication date
+    ("某某镇2020年政府信息公开工作年度报告\n2021年1月1日至2021年12月31日，我镇共公开信息5条。\n", None),
+    ("某某镇2020年政府信息公开工作年度报告\n2020年1月1日起至2020年12月31日止 来源于各部门统计\n", None),
+    ("某某镇2020年政府信息公开工作年度报告\n本报告2021年1月5日来源：镇党政办\n", None),
+])
+def test_an_unlabelled_date_is_taken_only_beside_page_chrome(head, iso):
+    assert unlabelled_page_date(head) == iso
+
+
+@pytest.mark.parametrize("tail,iso", [
+    ("本报告所列数据的统计期限自2020年1月1日起至2020年12月31日。本年度报告电子版可以从门户网站下载。", None),
+    ("统计时限为2021年1月1日至2021年12月31日止", None),
+    ("数据统计期间：2022年1月1日—2022年12月31日", None),
+    ("统计期限自2020年1月1日起至2020年12月31日。\n\n某某局\n2021年1月20日", "2021-01-20"),
+    ("某某镇人民政府\n二〇二一年一月二十日", "2021-01-20"),
+])
+def test_a_signature_date_is_no_bound_of_a_period(tail, iso):
+    found = signature_date(tail)
+    assert (found[0] if found else None) == iso

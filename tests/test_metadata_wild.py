@@ -3,7 +3,7 @@ harvest): breadcrumbs are no titles, the agency and year are found where the tit
 import pytest
 
 from pipelines.document import Document, Row
-from pipelines.metadata import (agency_from_opening, agency_from_page, find_title, report_year)
+from pipelines.metadata import (agency_from_opening, agency_from_page, find_source, find_title, report_year)
 
 
 def doc(*lines, title=None, catalog=None):
@@ -47,3 +47,32 @@ def test_the_pages_own_title_names_the_agency():
 ])
 def test_the_year_from_the_text_when_the_title_has_none(text, published, want):
     assert report_year("政府信息公开工作年度报告", text, published)[0] == want
+
+
+_BODY = "，认真贯彻落实《条例》和上级工作部署要求，依法、及时、准确地公开了相关政府信息，推进政府信息公开工作深入开展。" * 3
+
+
+@pytest.mark.parametrize("line, want", [
+    # a page flattened to one line: the title, then (the title again or) the body glued after it
+    ("随县经济开发区2019年政府信息公开工作年度报告随县经济开发区2019年政府信息公开工作年度报告2019年" + _BODY,
+     "随县经济开发区2019年政府信息公开工作年度报告"),
+    ("某某县财政局2020年政府信息公开工作年度报告一、总体情况2020年" + _BODY, "某某县财政局2020年政府信息公开工作年度报告"),
+    ("某某鎮2020年政府信息公開工作年度報告根據《條例》" + _BODY, "某某鎮2020年政府信息公開工作年度報告"),
+    ("某某县2021年度政府信息公开年报本年度报告根据" + _BODY, "某某县2021年度政府信息公开年报"),
+    # prose that names the report is no title
+    ("现将我镇2020年政府信息公开工作年度报告公布如下" + _BODY, None),
+    ("本机关2019年政府信息公开工作年度报告2019年" + _BODY, None),
+    ("某某镇2020年政府信息公开工作年度报告已于近日编制完成" + _BODY, None),
+])
+def test_a_title_glued_to_the_body_of_a_flattened_page(line, want):
+    assert find_title(doc(line)) == want
+
+
+@pytest.mark.parametrize("line, want", [
+    ("来源: (川汇区人民政府) 时间: 2020-02-20 17:02:26 访问量:0", "川汇区人民政府"),
+    ("来源：【某某局】 发布时间：2020-01-02", "某某局"),
+    ("信息來源：（某某鎮） 發布時間：2020-01-02", "某某鎮"),
+    ("来源：某某局（办公室） 发布时间：2020-01-02", "某某局（办公室）"),  # a bracket inside the name stays
+])
+def test_a_source_printed_in_brackets_is_the_name_inside(line, want):
+    assert find_source(doc("某某局2019年政府信息公开工作年度报告", line), line) == want

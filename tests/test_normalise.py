@@ -102,3 +102,12 @@ def test_full_agency_name_from_the_signature_and_catalog_fields():
     r = normalise(load_document(PAGE.encode(), "text/html"))
     assert r["agency"] == "怀化市财政局" and r["agency_from"] == "signature" and r["source"] == "市财政局"
     assert r["region_code"] == "431200" and r["index_no"] == "000014349/2022-00110" and r["category"] == "信息公开年报"
+
+
+@pytest.mark.parametrize("title,agency", [
+    ("左贡县人民政府2021年度信息公开年度报告", "左贡县人民政府"),
+    ("某某县人民政府2020年政务公开年度报告", "某某县人民政府"),
+    ("某某區人民政府2022年度信息公開工作年度報告", "某某区人民政府"),
+])
+def test_the_year_between_agency_and_report_does_not_join_them(title, agency):
+    assert agency_from_title(title) == agency

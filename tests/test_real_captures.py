@@ -23,6 +23,8 @@ def _parse(case):
 
 def _same_field(key, want, got):
     """As the shared scorer judges a field: dates by prefix, text without its spaces."""
+    if want is None:  # the capture prints none: nothing is to be made up
+        return got is None
     if key == "published_at":
         return (got or "").startswith(want)
     if key == "report_year":
@@ -63,5 +65,6 @@ def test_cells_and_fields_at_the_bar(parsed):
             if key in case:
                 fields += 1
                 fields_right += _same_field(key, case[key], report[key])
-    # measured: cells 1137/1147 (99.1%), fields 112/112; when the set was made, 163/1147 and 93/112
+    # measured: cells 1430/1440 (99.3%), fields 245/245 (49 captures); with 22: 1137/1147 and 112/112, when that set
+    # was made 163/1147 and 93/112
     assert right / cells >= 0.99 and fields_right == fields, (right, cells, fields_right, fields)

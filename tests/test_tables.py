@@ -1,6 +1,8 @@
 """The table reader on small inputs of every shape it must read."""
 import os
 
+import pytest
+
 from pipelines.checks import run_checks
 from pipelines.document import load_document
 from pipelines.report import parse_bytes
@@ -208,3 +210,191 @@ def test_pdftotext_layout_with_wrapped_labels_and_group_labels_beside_rows():
     assert [got[(r, "total")] for r in ("new_received", "denied_third_party", "unable_unclear",
                                         "other_no_correction", "total_processed")] == [11, 1, 0, 1, 12]
     assert all(c["ok"] for c in report["checks"])
+
+
+# A page of a flipbook or of a split PDF that starts inside the requests table: its header and
+# its heading are on the page before, the first thing printed is a row only that table has.
+@pytest.mark.parametrize("text,ctype", [
+    ("P. 9\n四、结转下年度继续办理 0 1 0 0 0 0 1\n四、政府信息公开行政复议、行政诉讼情况\n", "text/plain"),
+    ("P. 9\n四、結轉下年度繼續辦理　　0  1  0  0  0  0  1\n四、政府信息公開行政復議、行政訴訟情況\n", "text/plain"),
+    ("四、结转下年度继续办理\n\n0\n\n1\n\n0\n\n0\n\n0\n\n0\n\n1\n\n五、存在的主要问题及改进情况\n", "text/plain"),
+    ("| 四、结转下年度继续办理 | 0 | 1 | 0 | 0 | 0 | 0 | 1 |\n", "text/markdown"),
+], ids=["one-line", "traditional-wide-spaces", "cell-per-line", "pipe"])
+def test_a_page_that_starts_with_a_requests_row_is_read(text, ctype):
+    report = parse_bytes(text.encode(), content_type=ctype)
+    got = {c["column"]: c["value"] for c in report["cells"] if c["table"] == "requests" and c["row"] == "carried_forward"}
+    assert [got.get(c) for c in ORDER] == [0, 1, 0, 0, 0, 0, 1]
+
+
+def test_a_page_that_starts_with_the_carried_over_row_reads_the_rows_after_it():
+    text = "P. 8\n二、上年结转政府信息公开申请数量　　1  0  0  0  0  0  1\n三、本年度办理结果\n（一）予以公开 2 0 0 0 0 0 2\n"
+    got = cells_of(text)
+    assert got[("carried_over", "natural_person")] == 1 and got[("granted", "total")] == 2
+
+
+def test_a_headless_row_that_does_not_add_up_is_flagged():
+    # with no header on the page the columns are the template's: a row whose 总计 is not the sum
+    # of the six before it (a printed order other than the template's, or a misprint) is doubted
+    report = parse_bytes("四、结转下年度继续办理 2 0 0 0 0 0 3\n".encode(), content_type="text/plain")
+    row = [c for c in report["cells"] if c["row"] == "carried_forward"]
+    assert row and all(c["uncertain"] for c in row)
+
+
+def test_the_rows_named_in_prose_start_no_table():
+    text = ("某某镇2020年政府信息公开工作年度报告\n一、总体情况\n2020年，某某镇共收到政府信息公开申请3件，办结1件，"
+            "结转下年度继续办理2件。上年结转1件。\n二、主动公开政府信息情况\n")
+    report = parse_bytes(text.encode(), content_type="text/plain")
+    assert not [c for c in report["cells"] if c["table"] == "requests" and not c["uncertain"]]
+
+
+_PROSE = "，认真贯彻落实《条例》和上级工作部署要求，依法、及时、准确地公开了相关政府信息，推进政府信息公开工作深入开展。" * 6
+
+
+@pytest.mark.parametrize("header", [
+    "信息内容本年新制作数量本年新公开数量对外公开总数量",
+    "信息内容 本年新制作数量 本年新公开数量 对外公开总数量",
+    "信息內容本年新製作數量本年新公開數量對外公開總數量",
+], ids=["glued", "spaced", "traditional"])
+def test_a_flattened_page_cut_after_table_2s_header_reads_its_glued_rows(header):
+    # the whole page on one line, cut before table 3: only two of the header words are there
+    line = "某某开发区2019年政府信息公开工作年度报告" + _PROSE + "二、主动公开政府信息情况第二十条第(一)项" + header + "规章555规范性文件141414第"
+    got = cells_of(line, "active")
+    assert [got[("regulations", c)] for c in ("made", "published", "total_published")] == [5, 5, 5]
+    assert not any(k[0] == "normative_documents" for k in got)  # 14/14/14 or 14/1/414 …: not guessed
+
+
+def test_prose_naming_two_rows_apart_is_not_a_flattened_table():
+    line = "某某镇2020年政府信息公开工作年度报告" + _PROSE + "全年本年新收申请5件，上年结转2件，均已办结" + _PROSE
+    assert cells_of(line) == {}
+
+
+_FEES_THEN_PROCUREMENT = {
+    "pipe": ("第二十条第（八）项 | |\n信息内容 | 上一年项目数量 | 本年增/减 |\n行政事业性收费 | | |\n第二十条第（九）项 | |\n"
+             "信息内容 | 采购项目数量 | 采购总金额 |\n3 | 50 |\n", "text/markdown"),
+    "cell-per-line": ("第二十条第(八)项\n\n信息内容\n\n上一年项目数量\n\n本年增/减\n\n行政事业性收费\n\n第二十条第(九)项\n\n信息内容\n\n"
+                      "采购项目数量\n\n采购总金额\n\n3\n\n50\n", "text/plain"),
+    "traditional": ("第二十條第（八）項 | |\n信息內容 | 上一年項目數量 | 本年增/減 |\n行政事業性收費 | | |\n第二十條第（九）項 | |\n"
+                    "信息內容 | 採購項目數量 | 採購總金額 |\n3 | 50 |\n", "text/markdown"),
+}
+
+
+@pytest.mark.parametrize("name", list(_FEES_THEN_PROCUREMENT))
+def test_values_after_the_next_sub_tables_header_are_not_the_blank_rows(name):
+    # 行政事业性收费 printed blank, then 第二十条第（九）项's header and figures whose row label is missing:
+    # the figures are not the fees row's
+    text, ctype = _FEES_THEN_PROCUREMENT[name]
+    report = parse_bytes(text.encode(), content_type=ctype)
+    assert not [c for c in report["cells"] if c["row"] == "fees"]
+
+
+@pytest.mark.parametrize("tail", ["采购项目数量(指202", "采购项目数量（指2020年", "採購項目數量(指2020年1", "本年增/减(减用负值表示,如-8"])
+def test_digits_glued_inside_an_open_note_are_the_notes(tail):
+    # a capture cut inside a header's note: its year is no cell of the row above
+    text = ("第二十条第(八)项 | |\n信息内容 | 上一年项目数量 | 本年增/减 |\n行政事业性收费 | | |\n第二十条第(九)项 | |\n"
+            "信息内容 | " + tail)
+    report = parse_bytes(text.encode(), content_type="text/markdown")
+    assert not [c for c in report["cells"] if c["table"] == "active"]
+
+
+def test_a_wrapped_note_with_spaced_figures_still_gives_its_row():
+    # pdftotext wraps a long label inside its note; the figures after a space are the row's
+    text = "第二十条第（一）项\n信息内容 本年新制作数量 本年新公开数量 对外公开总数量\n规范性文件（指各行政机关印发的 3 3 12\n有正式文号的文件）\n"
+    got = cells_of(text, "active")
+    assert [got.get(("normative_documents", c)) for c in ("made", "published", "total_published")] == [3, 3, 12]
+
+
+def test_a_row_cut_inside_its_own_note_gives_no_cells():
+    text = "第二十条第（八）项\n信息内容 上一年项目数量 本年增/减\n行政事业性收费（指202"
+    assert not [k for k in cells_of(text, "active") if k[0] == "fees"]
+
+
+@pytest.mark.parametrize("text,ctype", [
+    ("三、收到和处理政府信息公开申请情况\n| 申请人情况 |\n| 自然人 | 商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他 | 总计 |\n"
+     "| 一、本年新收政府信息公开申请数量 | 0 | ||||||||\n", "text/markdown"),
+    ("三、收到和處理政府信息公開申請情況\n| 申請人情況 |\n| 自然人 | 商業企業 | 科研機構 | 社會公益組織 | 法律服務機構 | 其他 | 總計 |\n"
+     "| 一、本年新收政府信息公開申請數量 | 3 | | | | | | |\n", "text/markdown"),
+    ("三、收到和处理政府信息公开申请情况\n申请人情况\n自然人\n商业企业\n科研机构\n社会公益组织\n法律服务机构\n其他\n总计\n"
+     "一、本年新收政府信息公开申请数量\n2\n1\n-\n-\n-\n-\n-\n", "text/plain"),
+])
+def test_a_requests_row_whose_total_is_blank_is_doubted(text, ctype):
+    # figures that stop before the 总计: one figure in a merged cell, or a row cut short
+    report = parse_bytes(text.encode(), content_type=ctype)
+    row = [c for c in report["cells"] if c["table"] == "requests" and c["row"] == "new_received"]
+    assert row and all(c["uncertain"] for c in row)
+
+
+def test_a_requests_row_with_blank_organisations_and_a_total_is_not_doubted():
+    text = ("三、收到和处理政府信息公开申请情况\n| 申请人情况 |\n| 自然人 | 商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他 | 总计 |\n"
+            "| 一、本年新收政府信息公开申请数量 | 3 | - | - | - | - | - | 3 |\n")
+    row = [c for c in parse_bytes(text.encode(), content_type="text/markdown")["cells"] if c["row"] == "new_received"]
+    assert {c["column"]: c["value"] for c in row} == {"natural_person": 3, "total": 3}
+    assert not any(c["uncertain"] for c in row)
+
+
+@pytest.mark.parametrize("split", ["本年增/\n\n处理决定数量", "本年增/\n减\n处理决定数量", "本年增—\n减\n处理决定数量"])
+def test_a_header_cut_after_its_slash_is_no_blank_cell(split):
+    text = ("第二十条第(五)项\n\n信息内容\n\n上一年项目数量\n\n" + split + "\n\n行政许可\n\n1\n\n0\n\n5\n\n"
+            "其他对外管理服务事项\n\n2\n\n1\n\n7\n")
+    report = parse_bytes(text.encode(), content_type="text/plain")
+    assert not [w for w in report["warnings"] if w.startswith("active")]
+    got = {(c["row"], c["column"]): c["value"] for c in report["cells"]}
+    assert [got[("licensing", c)] for c in ("previous_count", "change", "decisions")] == [1, 0, 5]
+
+
+_BAR_HEAD = ("三、收到和处理政府信息公开申请情况\n申请人情况 |\n自然人 |\n商业企业 |\n科研机构 |\n社会公益组织 |\n法律服务机构 |\n其他 |\n"
+             "总计 |\n")
+
+
+@pytest.mark.parametrize("row,want", [
+    # each cell closed by ' |': a lone '|' is a cell left empty
+    ("一、本年新收政府信息公开申请数量 |\n|\n|\n|\n|\n|\n|\n4 |\n", {"total": 4}),
+    ("一、本年新收政府信息公开申请数量 |\n4 |\n|\n|\n|\n|\n|\n4 |\n", {"natural_person": 4, "total": 4}),
+    ("一、本年新收政府信息公开申请数量 |\n3 |\n1 |\n|\n|\n|\n|\n4 |\n", {"natural_person": 3, "business": 1, "total": 4}),
+    ("一、本年新收政府信息公開申請數量 |\n|\n|\n|\n|\n|\n|\n４ |\n", {"total": 4}),
+])
+def test_a_lone_bar_between_bar_closed_cells_is_an_empty_cell(row, want):
+    text = _BAR_HEAD + row + "二、上年结转政府信息公开申请数量 |\n0 |\n0 |\n0 |\n0 |\n0 |\n0 |\n0 |\n"
+    report = parse_bytes(text.encode(), content_type="text/markdown")
+    got = {c["column"]: c["value"] for c in report["cells"] if c["row"] == "new_received"}
+    assert got == want
+    assert not any(c["uncertain"] for c in report["cells"] if c["row"] == "new_received")
+
+
+def test_a_lone_bar_opening_a_row_is_no_cell():
+    # '|' before a label opens the row (a converter's row marker), and a figure's cells stay put
+    text = ("二、主动公开政府信息情况\n|\n第二十条第(一)项 | |||\n|\n信息内容 |\n本年制发件数 |\n本年废止件数 |\n现行有效件数 |\n"
+            "|\n规章 |\n0 |\n0 |\n|\n|\n行政规范性文件 |\n5 |\n1 |\n8 |\n|\n第二十条第(五)项 | |||\n")
+    report = parse_bytes(text.encode(), content_type="text/markdown")
+    got = {(c["row"], c["column"]): c["value"] for c in report["cells"]}
+    assert got == {("regulations", "made"): 0, ("regulations", "repealed"): 0,
+                   ("normative_documents", "made"): 5, ("normative_documents", "repealed"): 1,
+                   ("normative_documents", "valid"): 8}
+    assert not [w for w in report["warnings"] if w.startswith("active")]
+
+
+@pytest.mark.parametrize("label", ["3.危及“三安全一稳定”", "3.危及「三安全一稳定」", '3.危及"三安全一稳定"', "3.危及‘三安全一稳定’"])
+def test_a_blank_mark_after_a_closing_quote_is_a_blank_cell(label):
+    # a flattened table: the row's first blank '-' stands right after the label's closing quote
+    line = ("一、本年新收政府信息公开申请数量0 - - - - - 0二、上年结转政府信息公开申请数量- - - - - - 0三、本年度办理结果（一）予以公开"
+            "- - - - - - 0（三）不予公开1.属于国家秘密- - - - - - 02.其他法律行政法规禁止公开- - - - - - 0" + label +
+            "- - - - - - 04.保护第三方合法权益- - - - - - 0")
+    text = ("某某县人民政府2023年政府信息公开工作年度报告\n" + _PROSE +
+            "三、收到和处理政府信息公开申请情况申请人情况自然人商业企业科研机构社会公益组织法律服务机构其他总计" + line)
+    report = parse_bytes(text.encode(), content_type="text/plain")
+    row = {c["column"]: (c["value"], c["uncertain"]) for c in report["cells"] if c["row"] == "denied_security"}
+    assert row == {"total": (0, False)}
+
+
+@pytest.mark.parametrize("pad", [4, 9])
+def test_a_layout_table_printing_only_its_total_puts_it_under_total(pad):
+    # pdftotext -layout of a table whose rows print only 总计 (the six applicant cells blank)
+    sp = " " * pad
+    orgs = " " * 43 + sp.join(["商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他"])
+    at = len(orgs) + pad
+    top = (" " * 33 + "自然人" + sp + "法人或其他组织").ljust(at) + "总计"
+    rows = "".join(label.ljust(at) + " " + str(n) + "\n" for label, n in
+                   [("一、本年新收政府信息公开", 5), ("二、上年结转政府信息公开", 1), ("四、结转下年度继续办理", 2)])
+    text = "三、收到和处理政府信息公开申请情况\n" + top + "\n" + orgs + "\n" + rows
+    report = parse_bytes(text.encode(), content_type="text/plain")
+    got = {(c["row"], c["column"]): c["value"] for c in report["cells"] if c["table"] == "requests"}
+    assert got == {("new_received", "total"): 5, ("carried_over", "total"): 1, ("carried_forward", "total"): 2}
