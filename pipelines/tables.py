@@ -455,7 +455,7 @@ def _read_active(gs, out):
     where the header is partial or belongs to the sub-table before (a page that cut it),
     the columns the format declares for the row, when the row has that many values."""
     columns, taken, named_formats = None, set(), set()
-    for g in gs:
+    for k, g in enumerate(gs):
         heads = _header_columns(g.label)
         if heads:
             columns = heads
@@ -503,6 +503,12 @@ def _read_active(gs, out):
             out.warnings.append(f"active.{row}: {len(values)} values for {len(cols)} columns "
                                 f"({', '.join(cols)}): the row marked uncertain")
             uncertain = True
+        if _split_into_sub_rows(g, row, gs[k + 1] if k + 1 < len(gs) else None, taken):
+            # 其他对外管理服务事项 | 行政检查 | 0 0 0, then 行政确认 | 0 0 0: the row printed as sub-rows
+            # of its own, and these figures are one of them, not the row's
+            out.warnings.append(f"active.{row}: printed as sub-rows ({squash(g.label)[-20:]}, then "
+                                f"{squash(gs[k + 1].label)[-20:]}): the first sub-row's figures, marked uncertain")
+            uncertain = True
         label = g.printed(dict(ACTIVE_ROWS)[row])
         for col, v in zip(cols, values):
             if col in F.MONEY_COLUMNS and v.number is not None and v.unit is None:
@@ -511,6 +517,20 @@ def _read_active(gs, out):
                     uncertain=uncertain)
         if row in ("procurement", "other_services"):
             out.shapes.add("2019")
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def _split_into_sub_rows(g, row, following, taken):
+    """The row's label goes on with a name of its own (a sub-row: 其他对外管理服务事项 行政检查),
+    and the values that follow stand under a label that is no row of the table (the next
+    sub-row, 行政确认), with no header between."""
+    rest = squash(_after_row_label(g.label, dict(ACTIVE_ROWS)[row]))
+    if following is None or not following.values or len(_HAN.findall(rest)) < 2:
+        return False
+    return pick_row(following.label, ACTIVE_ROWS, taken) is None and not _header_columns(following.label) \
+        and not _SUBTABLE_START.search(following.label)
 
 
 def _after_row_label(label, pattern):

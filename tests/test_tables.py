@@ -93,6 +93,41 @@ def test_active_2019_money_and_signs():
     assert cells[("procurement", "amount")]["raw"] == "5.19亿元"
 
 
+@pytest.mark.parametrize("layout", ["html", "pipe", "lines", "traditional"])
+def test_a_row_printed_as_sub_rows_of_its_own_is_doubted(layout):
+    """其他对外管理服务事项 with two sub-rows of its own (行政检查, 行政确认; real: bj_tongzhou_xinhua_2019):
+    the first sub-row's figures are not the row's, whatever the layout; a row whose label runs on
+    into a name but is followed by a real row is read as ever."""
+    head = ["信息内容", "上一年项目数量", "本年增/减", "处理决定数量"]
+    rows = [("行政许可", [3, 0, 5]), ("其他对外管理服务事项", None), ("行政检查", [2, 1, 4]), ("行政确认", [7, 0, 9]),
+            ("第二十条第（六）项", None), *[(h, None) for h in head], ("行政处罚", [1, 1, 2])]
+    if layout == "html":
+        body = "".join(f"<tr><td>{h}</td>" + "".join(f"<td>{x}</td>" for x in head[1:]) + "</tr>" for h in head[:1])
+        body += '<tr><td>行政许可</td><td>3</td><td>0</td><td>5</td></tr>'
+        body += ('<tr><td rowspan="2">其他对外管理服务事项</td><td>行政检查</td><td>2</td><td>1</td><td>4</td></tr>'
+                 '<tr><td>行政确认</td><td>7</td><td>0</td><td>9</td></tr>')
+        body += '<tr><td colspan="4">第二十条第（六）项</td></tr>' + "<tr>" + "".join(f"<td>{h}</td>" for h in head) + "</tr>"
+        body += '<tr><td>行政处罚</td><td>1</td><td>1</td><td>2</td></tr>'
+        text = f"<html><body><p>二、主动公开政府信息情况</p><p>第二十条第（五）项</p><table>{body}</table></body></html>"
+    else:
+        lines = ["二、主动公开政府信息情况", "第二十条第（五）项", *head]
+        for label, values in rows:
+            lines += [label, *map(str, values or [])]
+        if layout == "pipe":
+            lines = [line + " |" for line in lines]
+        text = "\n".join(lines)
+        if layout == "traditional":
+            text = text.replace("其他对外管理服务事项", "其他對外管理服務事項").replace("行政检查", "行政檢查")
+            text = text.replace("行政确认", "行政確認").replace("信息内容", "信息內容")
+    doc = load_document(text.encode(), "text/html" if layout == "html" else "text/plain")
+    cells = {(c["row"], c["column"]): c for c in read_tables(doc.rows).cells if c["table"] == "active"}
+    assert [cells[("licensing", c)]["value"] for c in ("previous_count", "change", "decisions")] == [3, 0, 5]
+    assert not any(cells[("licensing", c)]["uncertain"] for c in ("previous_count", "change", "decisions"))
+    assert cells[("punishment", "decisions")]["value"] == 2 and not cells[("punishment", "decisions")]["uncertain"]
+    # other_services: absent, or every one of its cells doubted
+    assert all(c["uncertain"] for (row, _), c in cells.items() if row == "other_services"), cells
+
+
 def test_checks_report_expected_and_actual():
     cells = [{"table": "review_litigation", "row": "review", "column": c, "value": v}
              for c, v in zip(["upheld", "corrected", "other", "pending", "total"], [10, 1, 0, 0, 0])]
