@@ -561,14 +561,23 @@ class ReportSpider(scrapy.Spider):
                     yield url
 
     def next_pages(self, response, depth):
-        """Requests for the column's further list pages: 下一页 links inside the column."""
+        """Requests for the column's further list pages: 下一页 links inside the column,
+        their target in ``href`` or, for a pager written as script (慧点/huilan eportal
+        ``<a onclick="queryArticleByCondition(this,'/…/be842d3c-2.shtml')">`` with no
+        href), in ``onclick``."""
         here = urlparse(response.url).path.rsplit("/", 1)[0]
         for a in self.page_root(response).iter("a"):
             text = "".join(_TEXTS(a)).strip()
             if text not in NEXT_TEXT:
                 continue
+            href = (a.get("href") or "").strip()
+            if not href or href.startswith("javascript") or href == "#":
+                m = ONCLICK_URL.search(a.get("onclick") or "")
+                if not m:
+                    continue
+                href = m.group(1)
             try:
-                url = response.urljoin(a.get("href") or "")
+                url = response.urljoin(href)
                 path = urlparse(url).path
             except ValueError:
                 continue
