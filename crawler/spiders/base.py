@@ -151,6 +151,28 @@ def not_a_document(response):
     return None
 
 
+# a page's URL as an attribute's whole value (tagname="/…/cb473d96-2.html"), not "[HOMEPAGE]" or a style
+ATTR_PAGE_URL = re.compile(r"(?:https?://|/|\.{1,2}/)[^\s'\"<>]*\.(?:s?html?|jsp)(?:\?[^\s'\"<>]*)?")
+
+
+def pager_target(a):
+    """Where a pager anchor leads: its ``href``; for a pager written as script (no href, or
+    ``javascript:``), the page URL in its ``onclick`` (慧点/huilan eportal
+    ``queryArticleByCondition(this,'/…/be842d3c-2.shtml')``), else the first other attribute
+    whose whole value is a page URL (the same pager's ``tagname="/…/cb473d96-2.html"``);
+    None when it names none."""
+    href = (a.get("href") or "").strip()
+    if href and not href.startswith("javascript") and href != "#":
+        return href
+    m = ONCLICK_URL.search(a.get("onclick") or "")
+    if m:
+        return m.group(1)
+    for name, value in a.attrib.items():
+        if name not in ("href", "onclick", "style", "class") and ATTR_PAGE_URL.fullmatch(value.strip()):
+            return value.strip()
+    return None
+
+
 def is_column_link(text):
     """区属部门政府信息公开年报, 信息公开年报, 2019年度: a column, not a report (no year, or only a year)."""
     t = to_simplified(squash(text))
@@ -562,20 +584,15 @@ class ReportSpider(scrapy.Spider):
 
     def next_pages(self, response, depth):
         """Requests for the column's further list pages: 下一页 links inside the column,
-        their target in ``href`` or, for a pager written as script (慧点/huilan eportal
-        ``<a onclick="queryArticleByCondition(this,'/…/be842d3c-2.shtml')">`` with no
-        href), in ``onclick``."""
+        wherever the anchor names its target (see pager_target)."""
         here = urlparse(response.url).path.rsplit("/", 1)[0]
         for a in self.page_root(response).iter("a"):
             text = "".join(_TEXTS(a)).strip()
             if text not in NEXT_TEXT:
                 continue
-            href = (a.get("href") or "").strip()
-            if not href or href.startswith("javascript") or href == "#":
-                m = ONCLICK_URL.search(a.get("onclick") or "")
-                if not m:
-                    continue
-                href = m.group(1)
+            href = pager_target(a)
+            if href is None:
+                continue
             try:
                 url = response.urljoin(href)
                 path = urlparse(url).path
