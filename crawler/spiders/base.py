@@ -553,6 +553,18 @@ class ReportSpider(scrapy.Spider):
         if parent is not None and sum(1 for _ in itertools.islice(parent.iterchildren(), 13)) <= 12:
             near += _PARENT_TEXT(a)
         m = DATE_NEAR.search(" ".join(near))
+        el = a
+        for _ in range(2):
+            # the link alone in a wrapper (<font><a/></font><span>date</span>, <span><a/></span>
+            # <span>date</span>): the date is after the wrapper, two levels up at most
+            wrapper = el.getparent()
+            if (m is not None or wrapper is None or wrapper.tag in ROW_TAGS or wrapper.tag in ("td", "th")
+                    or sum(1 for _ in itertools.islice(wrapper.iterchildren(), 2)) > 1):
+                break
+            el = wrapper
+            following = el.getnext()
+            m = DATE_NEAR.search((el.tail or "") + " " + (
+                " ".join(itertools.islice(following.itertext(), 20))[:200] if following is not None else ""))
         if m is None and parent is not None and parent.tag in ("td", "th"):
             # a table row: the date is in a cell after the link's (the next three, their first texts)
             cell = parent
