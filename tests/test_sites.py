@@ -55,6 +55,22 @@ def test_every_attachment_is_captured(crawled):
             assert r["attachment"] in captured
 
 
+def test_each_report_carries_the_title_and_date_its_list_gives(crawled):
+    """Where the manifest says what a report's list row gives (``list_title``, ``list_date``),
+    the crawl carries it to the report: the date is one of its publication dates, from the list."""
+    name, site, server, db, proc = crawled
+    want = {r["path"]: r for r in site["reports"] if "list_date" in r}
+    if not want:
+        pytest.skip("the manifest gives no list dates for this site")
+    conn = sqlite3.connect(db)
+    got = {"/" + u.split("/", 3)[3]: (t, json.loads(c or "[]"))
+           for u, t, c in conn.execute("select url, list_title, published_candidates from reports")}
+    for path, r in want.items():
+        title, candidates = got[path]
+        assert title == r["list_title"], path
+        assert r["list_date"] in [c["value"] for c in candidates if c["from"] == "list"], (path, candidates)
+
+
 def test_robots_and_offsite_redirects_are_obeyed(crawled):
     name, site, server, db, proc = crawled
     for path in site.get("disallowed", []):

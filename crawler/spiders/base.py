@@ -151,6 +151,28 @@ def not_a_document(response):
     return None
 
 
+# a page's URL as an attribute's whole value (tagname="/…/cb473d96-2.html"), not "[HOMEPAGE]" or a style
+ATTR_PAGE_URL = re.compile(r"(?:https?://|/|\.{1,2}/)[^\s'\"<>]*\.(?:s?html?|jsp)(?:\?[^\s'\"<>]*)?")
+
+
+def pager_target(a):
+    """Where a pager anchor leads: its ``href``; for a pager written as script (no href, or
+    ``javascript:``), the page URL in its ``onclick`` (慧点/huilan eportal
+    ``queryArticleByCondition(this,'/…/be842d3c-2.shtml')``), else the first other attribute
+    whose whole value is a page URL (the same pager's ``tagname="/…/cb473d96-2.html"``);
+    None when it names none."""
+    href = (a.get("href") or "").strip()
+    if href and not href.startswith("javascript") and href != "#":
+        return href
+    m = ONCLICK_URL.search(a.get("onclick") or "")
+    if m:
+        return m.group(1)
+    for name, value in a.attrib.items():
+        if name not in ("href", "onclick", "style", "class") and ATTR_PAGE_URL.fullmatch(value.strip()):
+            return value.strip()
+    return None
+
+
 def is_column_link(text):
     """区属部门政府信息公开年报, 信息公开年报, 2019年度: a column, not a report (no year, or only a year)."""
     t = to_simplified(squash(text))
@@ -544,6 +566,18 @@ class ReportSpider(scrapy.Spider):
         if parent is not None and sum(1 for _ in itertools.islice(parent.iterchildren(), 13)) <= 12:
             near += _PARENT_TEXT(a)
         m = DATE_NEAR.search(" ".join(near))
+        el = a
+        for _ in range(2):
+            # the link alone in a wrapper (<font><a/></font><span>date</span>, <span><a/></span>
+            # <span>date</span>): the date is after the wrapper, two levels up at most
+            wrapper = el.getparent()
+            if (m is not None or wrapper is None or wrapper.tag in ROW_TAGS or wrapper.tag in ("td", "th")
+                    or sum(1 for _ in itertools.islice(wrapper.iterchildren(), 2)) > 1):
+                break
+            el = wrapper
+            following = el.getnext()
+            m = DATE_NEAR.search((el.tail or "") + " " + (
+                " ".join(itertools.islice(following.itertext(), 20))[:200] if following is not None else ""))
         if m is None and parent is not None and parent.tag in ("td", "th"):
             # a table row: the date is in a cell after the link's (the next three, their first texts)
             cell = parent
@@ -574,14 +608,18 @@ class ReportSpider(scrapy.Spider):
                     yield url
 
     def next_pages(self, response, depth):
-        """Requests for the column's further list pages: 下一页 links inside the column."""
+        """Requests for the column's further list pages: 下一页 links inside the column,
+        wherever the anchor names its target (see pager_target)."""
         here = urlparse(response.url).path.rsplit("/", 1)[0]
         for a in self.page_root(response).iter("a"):
             text = "".join(_TEXTS(a)).strip()
             if text not in NEXT_TEXT:
                 continue
+            href = pager_target(a)
+            if href is None:
+                continue
             try:
-                url = response.urljoin(a.get("href") or "")
+                url = response.urljoin(href)
                 path = urlparse(url).path
             except ValueError:
                 continue
