@@ -240,7 +240,7 @@ def _write(db, reparse_id, done, totals):
                 continue
             previous = keep_previous(db, report["id"])
             pid = write_parse(db, report["id"], parsed, version=report["version"] or 1,
-                              capture_id=report["capture_id"], reparse_id=reparse_id)
+                              capture_id=report["capture_id"], reparse_id=reparse_id, update_report=True)
             cells_changed = change["cells_added"] + change["cells_removed"] + change["cells_changed"]
             totals["changed"] += 1
             totals["cells_changed"] += bool(cells_changed)

@@ -270,14 +270,14 @@ def parse_row(parsed):
 
 
 def write_parse(db, rid, parsed, version, capture_id, reparse_id=None, update_report=False):
-    """Write a parse as the report's current one: its fields on the report row (by a
-    re-parse, or with ``update_report``; a crawl has just written the row), its sections,
-    cells and checks, and a row of ``parses`` naming the parser that made it.  Returns the
-    parse's id."""
+    """Write a parse as the report's current one: with ``update_report`` its fields on the
+    report row (a re-parse, a report read again; a crawl's new version has just written the
+    row), its sections, cells and checks, and a row of ``parses`` naming the parser that
+    made it (and the re-parse, ``reparse_id``).  Returns the parse's id."""
     from pipelines import parser_version
 
     row = parse_row(parsed)
-    if reparse_id is not None or update_report:
+    if update_report:
         db.execute("update reports set " + ", ".join(f"[{k}] = ?" for k in row) + " where id = ?",
                    [*row.values(), rid])
         db.execute("update report_versions set parse_status = ?, n_cells = ?, n_checks_failed = ? "

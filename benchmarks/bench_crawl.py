@@ -124,7 +124,7 @@ def tree_memory(root, parts=None, cpu=None):
                 with open(f"/proc/{pid}/stat") as f:
                     fields = f.read().rsplit(")", 1)[1].split()
                 known = cpu.get(pid, (name,))[0]  # the name read while it could be (an exiting process has no command line)
-                cpu[pid] = (known if name == str(pid) else name, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+                cpu[pid] = (known if name == str(pid) else name, (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
             with open(f"/proc/{pid}/smaps_rollup") as f:
                 kb = next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
         except (OSError, StopIteration):
@@ -139,6 +139,7 @@ def tree_memory(root, parts=None, cpu=None):
     return total / 1024
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")  # /proc/<pid>/stat counts CPU time in these
 # the processes of the last run() at its peak of memory: [(name, MB)]
 PEAK_PARTS = []
 # the CPU seconds of the last run(): "processes", each process's as last sampled, every 100 ms

@@ -21,7 +21,7 @@ def _s2t():
 T2S_CONFIG = "opencc t2s"
 SIMPLIFIED, TRADITIONAL, MIXED = "simplified", "traditional", "mixed"
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
+HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 def to_simplified(text):
@@ -71,7 +71,7 @@ def script_shares(text, simplified=None):
         aligned = simplified is not None and len(simplified) == len(text)
         simplified = "".join(simplified[w] for w in windows) if aligned else None
         text = "".join(text[w] for w in windows)
-    cjk = len(_CJK.findall(text))
+    cjk = len(HAN.findall(text))
     if not cjk:
         return 0.0, 0.0
     t = simplified if simplified is not None else _T2S.convert(text)
@@ -89,10 +89,10 @@ def detect_script(text, threshold=0.02, simplified=None):
     if simplified is not None and simplified == text:
         # t2s changed nothing, so no character is traditional-only: the shares below would
         # come out (0, s) and decide simplified; the s2t pass is skipped
-        return SIMPLIFIED if _CJK.search(text or "") else None
+        return SIMPLIFIED if HAN.search(text or "") else None
     trad, simp = script_shares(text, simplified)
     if trad == 0 and simp == 0:
-        return SIMPLIFIED if _CJK.search(text or "") else None
+        return SIMPLIFIED if HAN.search(text or "") else None
     if trad >= threshold and simp >= threshold:
         return MIXED
     if trad >= threshold:

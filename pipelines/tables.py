@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from . import formats as F
 from .numbers import is_blank, parse_number
-from .script import to_simplified
+from .script import HAN, to_simplified
 
 # the declarations of formats.py as the readers use them: (key, compiled pattern), printed order
 REQUEST_COLUMNS = [k.key for k in F.REQUEST_COLUMNS]
@@ -21,6 +21,7 @@ REVIEW_ROWS = [k.key for k in F.REVIEW_ROWS]
 REVIEW_COLUMNS = [k.key for k in F.REVIEW_COLUMNS]
 REQUEST_ROWS = [(k.key, k.pattern) for k in F.REQUEST_ROWS]
 ACTIVE_ROWS = [(k.key, k.pattern) for k in F.ACTIVE_ROWS]
+_ACTIVE_PATTERN = dict(ACTIVE_ROWS)  # row key → the pattern of its label
 REVIEW_ROW_PATTERNS = [(k.key, k.pattern) for k in F.REVIEW_ROWS]
 ACTIVE_HEADERS = [(k.pattern, k.key, fmt) for k, fmt in F.ACTIVE_COLUMNS]
 REQUEST_HEADERS = [(k.key, k.pattern) for k in (*F.REQUEST_COLUMNS[:6], F.ORG_SUBTOTAL, F.REQUEST_COLUMNS[6])]
@@ -466,7 +467,7 @@ def _read_active(gs, out):
         if row is None or (columns is None and not declared):
             out.warnings.append(f"active: values {[v.raw for v in g.values]} after {g.label[-30:]!r} not placed")
             continue
-        if _SUBTABLE_START.search(_after_row_label(g.label, dict(ACTIVE_ROWS)[row])):
+        if _SUBTABLE_START.search(_after_row_label(g.label, _ACTIVE_PATTERN[row])):
             # 行政事业性收费 | (blank) 第二十条第（九）项 信息内容 | 采购项目数量…: a sub-table's header
             # stands between the row and these values, which are not the row's
             out.warnings.append(f"active.{row}: values {[v.raw for v in g.values]} come after the next "
@@ -509,7 +510,7 @@ def _read_active(gs, out):
             out.warnings.append(f"active.{row}: printed as sub-rows ({squash(g.label)[-20:]}, then "
                                 f"{squash(gs[k + 1].label)[-20:]}): the first sub-row's figures, marked uncertain")
             uncertain = True
-        label = g.printed(dict(ACTIVE_ROWS)[row])
+        label = g.printed(_ACTIVE_PATTERN[row])
         for col, v in zip(cols, values):
             if col in F.MONEY_COLUMNS and v.number is not None and v.unit is None:
                 v.unit = "万元"
@@ -519,15 +520,12 @@ def _read_active(gs, out):
             out.shapes.add("2019")
 
 
-_HAN = re.compile(r"[\u3400-\u9fff]")
-
-
 def _split_into_sub_rows(g, row, following, taken):
     """The row's label goes on with a name of its own (a sub-row: 其他对外管理服务事项 行政检查),
     and the values that follow stand under a label that is no row of the table (the next
     sub-row, 行政确认), with no header between."""
-    rest = squash(_after_row_label(g.label, dict(ACTIVE_ROWS)[row]))
-    if following is None or not following.values or len(_HAN.findall(rest)) < 2:
+    rest = squash(_after_row_label(g.label, _ACTIVE_PATTERN[row]))
+    if following is None or not following.values or len(HAN.findall(rest)) < 2:
         return False
     return pick_row(following.label, ACTIVE_ROWS, taken) is None and not _header_columns(following.label) \
         and not _SUBTABLE_START.search(following.label)

@@ -255,23 +255,21 @@ class ReportSpider(scrapy.Spider):
         of it, read anew (``ogi_images_retry``: the archive parses it again even where the
         page's own bytes have not changed)."""
         asked = failure.get("request") or {}
-        if failure["fetch_role"] == "image" and asked.get("page_url"):
-            listing = asked.get("listing") or {"list_title": None, "list_date": None}
-            return scrapy.Request(asked["page_url"], callback=self.parse_report, errback=self.failed, priority=100,
-                                  cb_kwargs={"listing": listing, "depth": 0}, meta={"ogi_images_retry": True})
-        callback = {"list": self.parse, "report": self.parse_report, "attachment": self.parse_attachment}.get(
-            failure["fetch_role"])
+        role, url, meta = failure["fetch_role"], failure["url"], {}
+        if role == "image" and asked.get("page_url"):
+            role, url, meta = "report", asked["page_url"], {"ogi_images_retry": True}
+        callback = {"list": self.parse, "report": self.parse_report, "attachment": self.parse_attachment}.get(role)
         if callback is None:
             return None
         depth = asked.get("depth") if isinstance(asked.get("depth"), int) else 0
-        if failure["fetch_role"] == "list":
+        if role == "list":
             kwargs = {"depth": depth}
             self.discovered += 1
-        elif failure["fetch_role"] == "report":
+        elif role == "report":
             kwargs = {"listing": asked.get("listing") or {"list_title": None, "list_date": None}, "depth": depth}
         else:
             kwargs = {"page": asked.get("page") or {"list_title": None, "list_date": None}}
-        return scrapy.Request(failure["url"], callback=callback, cb_kwargs=kwargs, errback=self.failed, priority=100)
+        return scrapy.Request(url, callback=callback, cb_kwargs=kwargs, errback=self.failed, priority=100, meta=meta)
 
     def follow_document(self, response, url, callback, cb_kwargs):
         """A request for a report page or file, or a 'seen' mark for one already archived.
@@ -432,9 +430,7 @@ class ReportSpider(scrapy.Spider):
         if sniff_kind(response.body[:4096]) not in ("html", "text"):
             if type(response) is Response:
                 return response
-            return Response(response.url, status=response.status, headers=response.headers, body=response.body,
-                            flags=response.flags, request=response.request, certificate=response.certificate,
-                            ip_address=response.ip_address, protocol=response.protocol)
+            return Response(**{k: getattr(response, k) for k in Response.attributes})
         return response if isinstance(response, HtmlResponse) else response.replace(cls=HtmlResponse)
 
     def parse(self, response, depth=0):
